@@ -1,0 +1,94 @@
+"""Read a result: headline numbers and plain-language summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from scipy.integrate import trapezoid
+
+if TYPE_CHECKING:
+    from .result import Result
+
+
+def key_numbers(result: Result) -> dict[str, float | None]:
+    """Headline numbers of an Irf7-model result.
+
+    Returns
+    -------
+    dict
+        ``metastasis_day`` [day] or None, ``final_bone_burden`` [cells],
+        ``peak_nk_fold`` and ``peak_cd8_fold`` (peak over starting count),
+        ``mean_signalling`` (time-averaged S, 0-1).
+    """
+    t = result.time
+
+    def peak_fold(name: str) -> float:
+        series = result[name]
+        return float(series.max() / series[0]) if series[0] > 0 else float("nan")
+
+    signalling = result["S"]
+    span = t[-1] - t[0]
+    return {
+        "metastasis_day": result.metastasis_day,
+        "final_bone_burden": float(result["B"][-1]),
+        "peak_nk_fold": peak_fold("N"),
+        "peak_cd8_fold": peak_fold("L"),
+        "mean_signalling": float(trapezoid(signalling, t) / span) if span > 0 else float(signalling[0]),
+    }
+
+
+def describe(result: Result) -> str:
+    """A few plain sentences on what happened in the run and what to notice."""
+    numbers = key_numbers(result)
+    scenario = result.scenario
+    threshold = scenario.parameters["detection_threshold"].value
+    lines = [f"{scenario.name}: {scenario.description}"]
+    if numbers["metastasis_day"] is None:
+        lines.append(
+            f"No bone metastasis within {result.days:g} days: the bone burden stayed below "
+            f"the detection threshold of {threshold:.0e} cells (final burden {numbers['final_bone_burden']:.3g} cells)."
+        )
+    else:
+        lines.append(
+            f"Bone metastasis detected on day {numbers['metastasis_day']:.1f}: the bone burden crossed "
+            f"{threshold:.0e} cells (final burden {numbers['final_bone_burden']:.3g} cells on day {result.days:g})."
+        )
+    lines.append(
+        f"Immune state: NK cells peaked at {numbers['peak_nk_fold']:.2f}x their starting number, tumour-specific "
+        f"CD8+ T cells at {numbers['peak_cd8_fold']:.3g}x; host interferon signalling averaged "
+        f"{numbers['mean_signalling']:.2f} (0 none, 1 full)."
+    )
+    if scenario.notice:
+        lines.append(f"What to notice: {scenario.notice}")
+    return "\n".join(lines)
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Align columns of text; numbers are shown with 3-4 significant digits."""
+
+    def cell(value: object) -> str:
+        if value is None:
+            return "none"
+        if isinstance(value, float):
+            return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.3e}"
+        return str(value)
+
+    text_rows = [list(header)] + [[cell(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in text_rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in text_rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+COMPARE_HEADER = ("scenario", "metastasis day", "final bone burden", "peak NK x", "peak CD8 x", "mean IFN signal")
+
+
+def compare_table(results: Sequence[Result]) -> str:
+    """One row per result: the headline numbers side by side."""
+    rows = []
+    for r in results:
+        n = key_numbers(r)
+        rows.append([r.name, n["metastasis_day"], n["final_bone_burden"], n["peak_nk_fold"], n["peak_cd8_fold"],
+                     n["mean_signalling"]])
+    return format_table(COMPARE_HEADER, rows)

@@ -1,0 +1,76 @@
+"""The Python API a learner starts from: run a scenario, compare several."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .result import Result
+from .scenarios import Scenario, load_scenario
+from .solver import DEFAULT_ATOL, DEFAULT_RTOL, solve
+
+
+def prepare(
+    scenario: str | Path | Scenario,
+    *,
+    days: float | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    initial: Mapping[str, Any] | None = None,
+) -> Scenario:
+    """Load a scenario (name, file or Scenario) and apply changes to it."""
+    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if days is None and not parameters and not initial:
+        return loaded
+    return loaded.with_changes(parameters=parameters, initial=initial, days=days)
+
+
+def run(
+    scenario: str | Path | Scenario,
+    *,
+    days: float | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    initial: Mapping[str, Any] | None = None,
+    every: float | None = None,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+) -> Result:
+    """Run one scenario.
+
+    Parameters
+    ----------
+    scenario : str, Path or Scenario
+        A shipped scenario name (``tumorsim list``), a scenario TOML file, or a Scenario.
+    days : float, optional
+        Follow-up [day]; defaults to the scenario's.
+    parameters : mapping, optional
+        Parameter values to change, ``{"nk_kill": 5e-7}``, in each parameter's unit.
+    initial : mapping, optional
+        Initial state values to change, ``{"P": 1e6}``, in each state's unit.
+    every : float, optional
+        Report the time course every ``every`` days instead of at solver steps.
+    rtol, atol : float
+        Solver tolerances.
+
+    Examples
+    --------
+    >>> import sim
+    >>> restored = sim.run("irf7-restored", days=90)
+    >>> silenced = sim.run("irf7-silenced", days=90)
+    >>> silenced.metastasis_day < restored.metastasis_day
+    True
+    """
+    prepared = prepare(scenario, days=days, parameters=parameters, initial=initial)
+    return solve(prepared, rtol=rtol, atol=atol, every=every)
+
+
+def compare(
+    scenarios: Sequence[str | Path | Scenario],
+    *,
+    days: float | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+) -> list[Result]:
+    """Run several scenarios with the same changes; results in the given order."""
+    return [run(s, days=days, parameters=parameters, rtol=rtol, atol=atol) for s in scenarios]

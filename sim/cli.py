@@ -1,0 +1,170 @@
+"""The ``tumorsim`` command: parse, call the API, print. No modelling here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import analysis, api
+from .errors import InputError, SolverError
+from .models import MODELS
+from .parameters import checked_number
+from .scenarios import load_scenario, scenario_names
+from .solver import DEFAULT_ATOL, DEFAULT_RTOL
+from .version import __version__
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage mistake as one line, not a usage block."""
+
+    def error(self, message: str) -> None:
+        raise InputError(f"{message} (see '{self.prog} --help')")
+
+
+def _assignments(pairs: Sequence[str], flag: str) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise InputError(f"{flag} takes NAME=VALUE, not '{pair}'")
+        values[name.strip()] = value.strip()
+    return values
+
+
+def _number(raw: str | None, flag: str) -> float | None:
+    return None if raw is None else checked_number(raw, flag)
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--days", help="follow-up in days (> 0); default: the scenario's")
+    parser.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
+                        help="change a parameter (repeatable); 'tumorsim show NAME' lists them")
+    parser.add_argument("--rtol", default=str(DEFAULT_RTOL), help=f"relative tolerance (default {DEFAULT_RTOL:g})")
+    parser.add_argument("--atol", default=str(DEFAULT_ATOL), help=f"absolute tolerance (default {DEFAULT_ATOL:g})")
+    parser.add_argument("--plot", metavar="PATH", help="save the figure (.png, .svg or .pdf)")
+    parser.add_argument("--json", action="store_true", help="print a machine-readable summary instead of text")
+    parser.add_argument("--force", action="store_true", help="replace output files that already exist")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tumorsim", description="ODE models of tumour-immune dynamics for teaching.")
+    parser.add_argument("--version", action="version", version=f"tumorsim {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    commands.add_parser("list", help="list scenarios and models")
+    show = commands.add_parser("show", help="show a scenario's schedule and full parameter table")
+    show.add_argument("scenario", help="scenario name or TOML file")
+
+    run = commands.add_parser("run", help="run one scenario and summarise it")
+    run.add_argument("scenario", help="scenario name or TOML file")
+    _add_run_options(run)
+    run.add_argument("--init", action="append", default=[], metavar="STATE=VALUE",
+                     help="change an initial state value (repeatable)")
+    run.add_argument("--every", help="report the time course every DT days (default: every solver step)")
+    run.add_argument("--csv", metavar="PATH", help="write the time course (column time, then one per state)")
+
+    compare = commands.add_parser("compare", help="run several scenarios: one table, one figure")
+    compare.add_argument("scenarios", nargs="+", help="scenario names or TOML files")
+    _add_run_options(compare)
+    return parser
+
+
+def _list() -> str:
+    lines = ["Scenarios (tumorsim show NAME for details):"]
+    for name in scenario_names():
+        lines.append(f"  {name:28s} {load_scenario(name).description}")
+    lines.append("Models:")
+    lines += [f"  {name:28s} {model.title}" for name, model in MODELS.items()]
+    return "\n".join(lines)
+
+
+def _show(target: str) -> str:
+    scenario = load_scenario(target)
+    lines = [
+        f"{scenario.name}: {scenario.description}",
+        f"Mirrors: {scenario.mirrors}",
+        f"Model: {scenario.model.name} ({scenario.model.title})",
+        f"Tumour line: {scenario.tumor_line or '-'}    host: {scenario.host or '-'}    follow-up: {scenario.days:g} days",
+        f"File: {scenario.source}",
+        "",
+        "Schedule:",
+    ]
+    lines += [f"  {line}" for line in scenario.schedule.describe()] or ["  (none)"]
+    lines += ["", "Initial state:"]
+    lines += [f"  {s.name:3s} = {scenario.initial[s.name]:<12.4g} {s.unit:7s} {s.meaning}" for s in scenario.model.states]
+    lines += ["", "Parameters (basis 'teaching' marks a value chosen for teaching, not measured):"]
+    rows = [[p.name, p.value, p.unit, p.basis, p.meaning] for p in scenario.parameters.values()]
+    table = analysis.format_table(("parameter", "value", "unit", "basis", "meaning"), rows).splitlines()
+    lines += table[:2]
+    for row, param in zip(table[2:], scenario.parameters.values()):
+        lines += [row, f"      source: {param.source}"]
+    return "\n".join(lines)
+
+
+def _run(args: argparse.Namespace) -> str:
+    result = api.run(
+        args.scenario,
+        days=_number(args.days, "--days"),
+        parameters=_assignments(args.set, "--set"),
+        initial=_assignments(args.init, "--init"),
+        every=_number(args.every, "--every"),
+        rtol=_number(args.rtol, "--rtol"),
+        atol=_number(args.atol, "--atol"),
+    )
+    if args.csv:
+        result.to_csv(args.csv, overwrite=args.force)
+    if args.plot:
+        from .plotting import save_figure
+
+        save_figure(result.plot()[0, 0].figure, [args.plot], overwrite=args.force)
+    if args.json:
+        return json.dumps(result.to_dict(), indent=2)
+    text = [result.summary(), "", "Schedule: " + ("; ".join(result.events) or "none")]
+    text += [f"Wrote {path}" for path in (args.csv, args.plot) if path]
+    return "\n".join(text)
+
+
+def _compare(args: argparse.Namespace) -> str:
+    results = api.compare(
+        args.scenarios,
+        days=_number(args.days, "--days"),
+        parameters=_assignments(args.set, "--set"),
+        rtol=_number(args.rtol, "--rtol"),
+        atol=_number(args.atol, "--atol"),
+    )
+    if args.plot:
+        from .plotting import plot_burden, save_figure
+
+        save_figure(plot_burden(results).figure, [args.plot], overwrite=args.force)
+    if args.json:
+        return json.dumps({"version": __version__, "results": [r.to_dict() for r in results]}, indent=2)
+    text = [analysis.compare_table(results), ""]
+    text += [f"{r.name}: {r.scenario.notice}" for r in results if r.scenario.notice]
+    if args.plot:
+        text.append(f"\nWrote {Path(args.plot)}")
+    return "\n".join(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``tumorsim`` and ``python -m sim``; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "list":
+            output = _list()
+        elif args.command == "show":
+            output = _show(args.scenario)
+        elif args.command == "run":
+            output = _run(args)
+        else:
+            output = _compare(args)
+    except InputError as exc:
+        print(f"tumorsim: error: {exc}", file=sys.stderr)
+        return 2
+    except SolverError as exc:
+        print(f"tumorsim: solver error: {exc}", file=sys.stderr)
+        return 1
+    print(output)
+    return 0

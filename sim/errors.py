@@ -1,0 +1,13 @@
+"""Errors that tumorsim reports to users as one plain line."""
+
+
+class InputError(ValueError):
+    """Bad user input: a name, file, key or value that is not allowed.
+
+    The message is one line that names the offending file, key or flag and
+    says what is allowed; the command line prints it without a traceback.
+    """
+
+
+class SolverError(RuntimeError):
+    """The ODE solver failed or produced an answer that cannot be trusted."""

@@ -1,0 +1,21 @@
+"""Registry of the models tumorsim ships."""
+
+from __future__ import annotations
+
+from ..errors import InputError
+from ..naming import closest
+from . import irf7
+from .base import Model, State
+
+MODELS: dict[str, Model] = {m.name: m for m in (irf7.MODEL,)}
+
+
+def get_model(name: str) -> Model:
+    """Return the model called ``name``; unknown names raise InputError."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise InputError(f"unknown model '{name}'{closest(name, MODELS)}; models: {', '.join(MODELS)}") from None
+
+
+__all__ = ["MODELS", "Model", "State", "get_model"]

@@ -1,0 +1,57 @@
+"""What a model is: named states with units, a right-hand side, an initial state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Values = Mapping[str, "float | np.ndarray"]
+
+
+@dataclass(frozen=True)
+class State:
+    """One state variable: its short name, unit and plain meaning."""
+
+    name: str
+    unit: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Model:
+    """An ODE model over a batch of subjects.
+
+    ``rhs(t, y, p)`` takes ``y`` with the states along the first axis (any
+    batch shape after it) and ``p`` a mapping of parameter name to value
+    (scalars or arrays broadcasting against the batch); it returns dy/dt of
+    the same shape. It must keep the non-negative orthant invariant: every
+    loss term of a state is proportional to that state.
+
+    ``initial_state(p)`` returns the default initial value of every state,
+    derived from the parameters (for example a tumour-free host's immune
+    steady state), so that changing a parameter changes the start consistently.
+    """
+
+    name: str
+    title: str
+    states: tuple[State, ...]
+    rhs: Callable[[float, np.ndarray, Values], np.ndarray]
+    initial_state: Callable[[Values], dict[str, float]]
+    #: state whose upward crossing of the parameter ``detection_parameter``
+    #: marks the event reported as the "metastasis day" (None: no such event)
+    detection_state: str | None = None
+    detection_parameter: str | None = None
+    #: names that schedule events of this model act on
+    resection_state: str | None = None
+    dose_state: str | None = None
+    dose_volume_parameter: str | None = None
+    depletion_parameters: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states)
+
+    def state(self, name: str) -> State:
+        return {s.name: s for s in self.states}[name]

@@ -1,0 +1,216 @@
+"""Parameters: value, unit, meaning and source, loaded from plain TOML files.
+
+A parameter file holds one model's default values, each with its source, and
+named presets (tumour lines, hosts) that override some of them. Users can
+copy a file, edit it and point a scenario at the copy.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .naming import closest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on Python 3.10
+    import tomli as tomllib
+
+BASES = ("literature", "derived", "teaching", "schedule")
+"""How a value was arrived at: read in a paper, computed from sourced numbers,
+chosen to make the model teach well (a guess), or set by the scenario's schedule."""
+
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One model parameter.
+
+    Attributes
+    ----------
+    value : float
+        Current value, in ``unit``.
+    unit : str
+        Unit of the value ("1" for dimensionless).
+    meaning : str
+        One line on what the parameter does.
+    source : str
+        Paper, table or reasoning the value comes from.
+    basis : str
+        One of ``BASES``; "teaching" marks a guess.
+    positive : bool
+        True when zero is not allowed (the value divides something).
+    maximum : float or None
+        Largest allowed value, if any.
+    """
+
+    name: str
+    value: float
+    unit: str
+    meaning: str
+    source: str
+    basis: str
+    positive: bool = False
+    maximum: float | None = None
+
+    def allowed(self) -> str:
+        upper = f" and <= {self.maximum:g}" if self.maximum is not None else ""
+        return ("a number > 0" if self.positive else "a number >= 0") + upper
+
+
+class ParameterSet(Mapping[str, Parameter]):
+    """An ordered, immutable collection of parameters, looked up by name."""
+
+    def __init__(self, parameters: Mapping[str, Parameter]):
+        self._parameters = dict(parameters)
+
+    def __getitem__(self, name: str) -> Parameter:
+        return self._parameters[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parameters)
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def values_dict(self) -> dict[str, float]:
+        """Plain ``name -> value`` mapping, as the model equations take it."""
+        return {name: p.value for name, p in self._parameters.items()}
+
+    def override(self, values: Mapping[str, Any], source: str, where: str) -> ParameterSet:
+        """Return a copy with ``values`` replacing the defaults.
+
+        ``source`` is recorded as the new values' source; ``where`` names the
+        file or flag the values came from, for error messages.
+        """
+        updated = dict(self._parameters)
+        for name, raw in values.items():
+            if name not in updated:
+                raise InputError(f"{where}: unknown parameter '{name}'{closest(name, updated)}")
+            param = updated[name]
+            updated[name] = replace(param, value=checked_number(raw, f"{where}: parameter '{name}'", param), source=source)
+        return ParameterSet(updated)
+
+
+def checked_number(raw: Any, what: str, param: Parameter | None = None) -> float:
+    """Return ``raw`` as a finite float allowed for ``param``, else raise InputError.
+
+    Without ``param`` the number must be finite and >= 0 (state values).
+    """
+    allowed = param.allowed() if param else "a number >= 0"
+    if isinstance(raw, bool):
+        raise InputError(f"{what} must be {allowed}, not {raw!r}")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be {allowed}, not {raw!r}") from None
+    too_big = param is not None and param.maximum is not None and value > param.maximum
+    if not math.isfinite(value) or value < 0 or too_big or (param is not None and param.positive and value == 0):
+        raise InputError(f"{what} must be {allowed}, not {raw!r}")
+    return value
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file; a missing or malformed file raises InputError naming it."""
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: malformed TOML: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def reject_unknown_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    """Raise InputError naming the first key of ``table`` not in ``allowed``."""
+    for key in table:
+        if key not in allowed:
+            raise InputError(f"{where}: unknown key '{key}'{closest(key, allowed)}; allowed: {', '.join(sorted(allowed))}")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Named overrides (a tumour line, a host) with their description and source."""
+
+    name: str
+    description: str
+    source: str
+    values: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class ParameterFile:
+    """A model's parameter file: defaults plus named presets."""
+
+    path: Path
+    model: str
+    title: str
+    parameters: ParameterSet
+    tumor_lines: Mapping[str, Preset]
+    hosts: Mapping[str, Preset]
+
+
+_PARAMETER_KEYS = {"value", "unit", "meaning", "source", "basis", "positive", "maximum"}
+_PRESET_KEYS = {"description", "source", "parameters"}
+
+
+def load_parameter_file(path: Path | str) -> ParameterFile:
+    """Load and validate a parameter file (see ``sim/data/parameters/irf7.toml``)."""
+    path = Path(path)
+    data = read_toml(path)
+    reject_unknown_keys(data, {"model", "title", "parameters", "tumor_lines", "hosts"}, str(path))
+    for key in ("model", "title", "parameters"):
+        if key not in data:
+            raise InputError(f"{path}: missing key '{key}'")
+    parameters = ParameterSet({name: _parse_parameter(name, entry, path) for name, entry in data["parameters"].items()})
+    return ParameterFile(
+        path=path,
+        model=data["model"],
+        title=data["title"],
+        parameters=parameters,
+        tumor_lines=_parse_presets(data.get("tumor_lines", {}), parameters, path, "tumor_lines"),
+        hosts=_parse_presets(data.get("hosts", {}), parameters, path, "hosts"),
+    )
+
+
+def _parse_parameter(name: str, entry: Any, path: Path) -> Parameter:
+    where = f"{path}: parameters.{name}"
+    if not isinstance(entry, dict):
+        raise InputError(f"{where} must be a table with keys value, unit, meaning, source, basis")
+    reject_unknown_keys(entry, _PARAMETER_KEYS, where)
+    for key in ("value", "unit", "meaning", "source", "basis"):
+        if key not in entry:
+            raise InputError(f"{where}: missing key '{key}'")
+    if entry["basis"] not in BASES:
+        raise InputError(f"{where}.basis must be one of {', '.join(BASES)}, not {entry['basis']!r}")
+    param = Parameter(
+        name=name,
+        value=math.nan,
+        unit=str(entry["unit"]),
+        meaning=str(entry["meaning"]),
+        source=str(entry["source"]),
+        basis=entry["basis"],
+        positive=bool(entry.get("positive", False)),
+        maximum=entry.get("maximum"),
+    )
+    return replace(param, value=checked_number(entry["value"], f"{where}.value", param))
+
+
+def _parse_presets(table: Any, parameters: ParameterSet, path: Path, section: str) -> dict[str, Preset]:
+    presets = {}
+    for name, entry in table.items():
+        where = f"{path}: {section}.{name}"
+        reject_unknown_keys(entry, _PRESET_KEYS, where)
+        values = entry.get("parameters", {})
+        parameters.override(values, "", where)  # validates names and values
+        presets[name] = Preset(name, entry.get("description", ""), entry.get("source", ""), values)
+    return presets

@@ -1,0 +1,150 @@
+"""Figures: one house style, a colour-blind-safe palette, labelled units.
+
+Plot functions take optional Axes and return them; the house style is applied
+through a style context, never by changing global settings at import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .errors import InputError
+from .fileio import write_all
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .result import Result
+
+#: Okabe & Ito (2008) colour-blind-safe palette, black last (kept for thresholds)
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+LINESTYLES = ("-", "--", "-.", ":")
+FIGURE_FORMATS = (".png", ".svg", ".pdf")
+
+STYLE = {
+    "figure.dpi": 100,
+    "savefig.dpi": 200,
+    "savefig.bbox": "tight",
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 8.5,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "lines.linewidth": 1.8,
+    "svg.fonttype": "none",
+}
+
+
+@contextlib.contextmanager
+def house_style() -> Iterator[None]:
+    """Apply tumorsim's figure style inside a ``with`` block."""
+    with plt.rc_context(STYLE):
+        yield
+
+
+def line_style(index: int) -> dict:
+    """Colour and dash pattern for the ``index``-th line: distinct in colour and in shape."""
+    return {"color": PALETTE[index % 7], "linestyle": LINESTYLES[(index // 7 + index) % len(LINESTYLES)]}
+
+
+def _mark_schedule(ax: Axes, result: Result) -> None:
+    schedule = result.scenario.schedule
+    resections = {j.day for j in schedule.jumps if j.state == result.scenario.model.resection_state}
+    doses = sorted({j.day for j in schedule.jumps if j.state == result.scenario.model.dose_state})
+    for day in resections:
+        ax.axvline(day, color="0.35", linewidth=1, linestyle=(0, (1, 2)))
+    if doses:
+        ax.plot(doses, np.zeros(len(doses)), marker="|", linestyle="none", color="0.2", markersize=8,
+                transform=ax.get_xaxis_transform(), clip_on=False)
+    for window in schedule.windows:
+        ax.axvspan(window.start, min(window.stop, result.days), color="0.85", alpha=0.5, linewidth=0)
+
+
+def _log_panel(ax: Axes, result: Result, states: Sequence[str], title: str, ylabel: str) -> None:
+    model = result.scenario.model
+    for i, name in enumerate(states):
+        series = np.where(result[name] > 0, result[name], np.nan)
+        ax.plot(result.time, series, label=f"{model.state(name).meaning} ({name})", **line_style(i))
+    ax.set_yscale("log")
+    ax.set_title(title, loc="left")
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="best")
+
+
+def plot_result(result: Result, axes: np.ndarray | None = None) -> np.ndarray:
+    """Four panels of one run: tumour, immune cells, interferon, signalling.
+
+    Dotted vertical lines mark surgery, ticks on the axis mark interferon doses,
+    grey bands mark antibody depletion.
+    """
+    with house_style():
+        if axes is None:
+            _, axes = plt.subplots(2, 2, figsize=(10, 6.5), sharex=True, layout="constrained")
+        flat = np.ravel(axes)
+        threshold = result.scenario.parameters["detection_threshold"].value
+        _log_panel(flat[0], result, ("P", "B"), "Tumour", "cells")
+        flat[0].axhline(threshold, color="black", linewidth=1, linestyle="--", label="detection threshold")
+        flat[0].set_ylim(bottom=1)
+        flat[0].legend(loc="lower right")
+        _log_panel(flat[1], result, ("N", "L"), "Immune cells", "cells")
+        _log_panel(flat[2], result, ("I",), "Type I interferon", "IU/mL")
+        flat[3].plot(result.time, result["S"], **line_style(0), label="host interferon signalling (S)")
+        flat[3].set_ylim(-0.02, 1.02)
+        flat[3].set_title("Interferon signalling in host immune cells", loc="left")
+        flat[3].set_ylabel("fraction of maximum (0-1)")
+        flat[3].legend(loc="best")
+        for ax in flat:
+            _mark_schedule(ax, result)
+        for ax in flat[-2:]:
+            ax.set_xlabel("days after tumour cell injection")
+        flat[0].figure.suptitle(f"{result.name}: {result.scenario.description}", fontsize=10)
+    return axes
+
+
+def plot_burden(results: Sequence[Result], ax: Axes | None = None) -> Axes:
+    """Bone burden of several runs on a log axis, threshold and metastasis days marked."""
+    with house_style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 4.8), layout="constrained")
+        threshold = results[0].scenario.parameters["detection_threshold"].value
+        for i, result in enumerate(results):
+            style = line_style(i)
+            day = result.metastasis_day
+            when = f"metastasis day {day:.0f}" if day is not None else f"no metastasis by day {result.days:g}"
+            burden = np.where(result["B"] > 0, result["B"], np.nan)
+            ax.plot(result.time, burden, label=f"{result.name} ({when})", **style)
+            if day is not None:
+                ax.plot([day], [threshold], marker="o", color=style["color"], markersize=6, zorder=3)
+        ax.axhline(threshold, color="black", linewidth=1, linestyle="--", label=f"detection threshold ({threshold:.0e} cells)")
+        ax.set_yscale("log")
+        ax.set_ylim(1, None)
+        ax.set_xlabel("days after tumour cell injection")
+        ax.set_ylabel("bone metastatic burden (cells)")
+        ax.set_title("Bone metastasis: burden over time (dots: day of detection)", loc="left")
+        ax.legend(loc="lower right")
+    return ax
+
+
+def save_figure(figure: Figure, paths: Sequence[Path | str], overwrite: bool = False, flag: str = "--plot") -> None:
+    """Save ``figure`` to each path (format from the suffix), all or none, then close it."""
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        if path.suffix.lower() not in FIGURE_FORMATS:
+            raise InputError(f"{flag}: {path} must end in one of {', '.join(FIGURE_FORMATS)}")
+    try:
+        with house_style():
+            write_all({p: (lambda tmp, p=p: figure.savefig(tmp, format=p.suffix[1:].lower())) for p in paths},
+                      overwrite, flag)
+    finally:
+        plt.close(figure)

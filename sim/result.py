@@ -1,0 +1,157 @@
+"""The result of one run: time course with named states and units, and its provenance."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import analysis
+from .errors import InputError
+from .fileio import write_all
+from .naming import closest
+from .version import __version__
+
+if TYPE_CHECKING:
+
+    from .scenarios import Scenario
+
+
+@dataclass(frozen=True)
+class Result:
+    """Time course of one scenario, with the parameters that produced it.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario as solved (parameters, initial state, schedule).
+    time : ndarray, shape (n,)
+        Days since tumour cells were injected [day]. At a scheduled jump the
+        same day appears twice: just before and just after.
+    values : ndarray, shape (n_states, n)
+        State values, each in its own unit (see ``units``).
+    metastasis_day : float or None
+        First day the bone burden crossed the detection threshold [day].
+    solver : dict
+        Method, tolerances and effort of the integration.
+
+    Examples
+    --------
+    >>> import sim
+    >>> result = sim.run("irf7-silenced", days=60)
+    >>> result.metastasis_day < 60
+    True
+    >>> result.units["B"]
+    'cells'
+    """
+
+    scenario: Scenario
+    time: np.ndarray
+    values: np.ndarray
+    metastasis_day: float | None
+    solver: dict[str, Any]
+    version: str = field(default=__version__)
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def model(self) -> str:
+        return self.scenario.model.name
+
+    @property
+    def days(self) -> float:
+        return self.scenario.days
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return self.scenario.model.state_names
+
+    @property
+    def units(self) -> dict[str, str]:
+        return {s.name: s.unit for s in self.scenario.model.states}
+
+    @property
+    def parameters(self) -> dict[str, float]:
+        return self.scenario.parameters.values_dict()
+
+    @property
+    def events(self) -> list[str]:
+        return self.scenario.schedule.describe()
+
+    def __getitem__(self, state: str) -> np.ndarray:
+        """Time course of one state, in its unit."""
+        try:
+            return self.values[self.state_names.index(state)]
+        except ValueError:
+            raise KeyError(f"unknown state '{state}'{closest(state, self.state_names)}") from None
+
+    @property
+    def final(self) -> dict[str, float]:
+        """State values at the end of follow-up."""
+        return {name: float(v) for name, v in zip(self.state_names, self.values[:, -1])}
+
+    def summary(self) -> str:
+        """A few plain sentences: metastasis day, burden, immune state, what to notice."""
+        return analysis.describe(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Machine-readable summary (JSON-ready): numbers, parameters, provenance."""
+        return {
+            "name": self.name,
+            "model": self.model,
+            "days": self.days,
+            "metastasis_day": self.metastasis_day,
+            "final": self.final,
+            "units": self.units,
+            "key_numbers": analysis.key_numbers(self),
+            "schedule": self.events,
+            "parameters": self.parameters,
+            "initial": dict(self.scenario.initial),
+            "scenario_file": str(self.scenario.source),
+            "solver": self.solver,
+            "version": self.version,
+        }
+
+    def table(self, every: float = 7.0) -> str:
+        """Text table of the time course, one row every ``every`` days (interpolated)."""
+        if not every > 0:
+            raise InputError(f"table: 'every' must be a number > 0, not {every!r}")
+        days = np.arange(0.0, self.days + every / 2, every)
+        columns = [np.interp(days, self.time, self[name]) for name in self.state_names]
+        header = ["day"] + [f"{s.name} [{s.unit}]" for s in self.scenario.model.states]
+        rows = [[float(d)] + [float(c[i]) for c in columns] for i, d in enumerate(days)]
+        return analysis.format_table(header, rows)
+
+    def to_csv(self, path: str | Path, overwrite: bool = False) -> None:
+        """Write the time course to ``path`` (columns ``time`` then each state).
+
+        The run's parameters, initial state and version go beside it in
+        ``<path>.meta.json``. Both files are written whole or not at all;
+        existing files are kept unless ``overwrite`` is true.
+        """
+        path = Path(path)
+
+        def write_csv(tmp: Path) -> None:
+            with open(tmp, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(("time",) + self.state_names)
+                writer.writerows(np.column_stack([self.time, self.values.T]).tolist())
+
+        meta = json.dumps(self.to_dict(), indent=2) + "\n"
+        write_all(
+            {path: write_csv, Path(f"{path}.meta.json"): lambda tmp: tmp.write_text(meta, encoding="utf-8")},
+            overwrite,
+            "--csv",
+        )
+
+    def plot(self, axes: np.ndarray | None = None) -> np.ndarray:
+        """Plot tumour, immune and interferon panels; returns the array of Axes."""
+        from .plotting import plot_result
+
+        return plot_result(self, axes)

@@ -1,0 +1,186 @@
+"""Scenarios: one experimental arm as a plain TOML file.
+
+A scenario names the model, the tumour line, the host, the follow-up, any
+parameter or initial-state overrides and the schedule of treatments. The
+shipped scenarios live in ``sim/data/scenarios``; a user's own file is loaded
+by its path. See the README for the format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .models import Model, get_model
+from .naming import closest
+from .parameters import DATA, ParameterSet, checked_number, load_parameter_file, read_toml, reject_unknown_keys
+from .schedule import Schedule, build_schedule
+
+SCENARIO_DIR = DATA / "scenarios"
+PARAMETER_DIR = DATA / "parameters"
+
+_KEYS = {
+    "name", "description", "mirrors", "notice", "model", "parameter_file", "tumor_line", "host",
+    "days", "parameters", "initial", "schedule",
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One arm of an experiment, ready to solve.
+
+    Attributes
+    ----------
+    name, description, mirrors, notice : str
+        What the arm is, which experiment it mirrors, what a learner should notice.
+    model : Model
+        The equations.
+    parameters : ParameterSet
+        Resolved values (defaults, tumour line, host, scenario, user), with sources.
+    initial : dict
+        Initial value of every state, in the state's unit.
+    schedule : Schedule
+        Resection, doses and depletions.
+    days : float
+        Follow-up [day].
+    """
+
+    name: str
+    description: str
+    mirrors: str
+    notice: str
+    model: Model
+    parameters: ParameterSet
+    initial: dict[str, float]
+    schedule: Schedule
+    days: float
+    source: Path
+    tumor_line: str = ""
+    host: str = ""
+    schedule_entries: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
+    initial_overrides: Mapping[str, float] = field(default_factory=dict, repr=False)
+
+    def with_changes(
+        self,
+        parameters: Mapping[str, Any] | None = None,
+        initial: Mapping[str, Any] | None = None,
+        days: float | None = None,
+        where: str = "--set",
+    ) -> Scenario:
+        """Return a copy with parameter values, initial states or follow-up changed.
+
+        Initial states not given explicitly are recomputed from the new parameters.
+        """
+        params = self.parameters.override(parameters or {}, f"set by user ({where})", where)
+        overrides = {**self.initial_overrides, **_checked_initial(initial or {}, self.model, "--init")}
+        follow_up = self.days if days is None else _checked_days(days, "--days")
+        return replace(
+            self,
+            parameters=params,
+            initial_overrides=overrides,
+            initial=_initial_state(self.model, params, overrides),
+            schedule=build_schedule(self.schedule_entries, self.model, params.values_dict(), str(self.source)),
+            days=follow_up,
+        )
+
+
+def scenario_names() -> list[str]:
+    """Names of the scenarios shipped with tumorsim, sorted."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def scenario_path(name_or_path: str | Path) -> Path:
+    """Resolve a shipped scenario name or a path to a ``.toml`` file."""
+    text = str(name_or_path)
+    if text.endswith(".toml") or "/" in text or "\\" in text:
+        return Path(text)
+    path = SCENARIO_DIR / f"{text}.toml"
+    if not path.exists():
+        names = scenario_names()
+        raise InputError(f"unknown scenario '{text}'{closest(text, names)}; run 'tumorsim list' to see all {len(names)}")
+    return path
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a shipped scenario by name, or a scenario file by path."""
+    path = scenario_path(name_or_path)
+    data = read_toml(path)
+    where = str(path)
+    reject_unknown_keys(data, _KEYS, where)
+    model = get_model(data.get("model", "irf7"))
+    param_file = _parameter_file_path(data, model, path)
+    defaults = load_parameter_file(param_file)
+    if defaults.model != model.name:
+        raise InputError(f"{param_file}: holds parameters of model '{defaults.model}', not '{model.name}'")
+
+    params = defaults.parameters
+    tumor_line = data.get("tumor_line", "")
+    host = data.get("host", "")
+    for key, chosen, presets in (("tumor_line", tumor_line, defaults.tumor_lines), ("host", host, defaults.hosts)):
+        if not chosen:
+            continue
+        if chosen not in presets:
+            raise InputError(f"{where}: {key} '{chosen}' is unknown{closest(chosen, presets)}; allowed: {', '.join(presets)}")
+        preset = presets[chosen]
+        params = params.override(preset.values, f"{key.replace('_', ' ')} {chosen}: {preset.source}", where)
+    params = params.override(_table(data, "parameters", where), f"set in scenario {path.name}", where)
+
+    schedule_entries = data.get("schedule", [])
+    if not isinstance(schedule_entries, list):
+        raise InputError(f"{where}: 'schedule' must be a list of [[schedule]] tables")
+    initial_overrides = _checked_initial(_table(data, "initial", where), model, where)
+    return Scenario(
+        name=str(data.get("name", path.stem)),
+        description=str(data.get("description", "")),
+        mirrors=str(data.get("mirrors", "")),
+        notice=str(data.get("notice", "")),
+        model=model,
+        parameters=params,
+        initial=_initial_state(model, params, initial_overrides),
+        schedule=build_schedule(schedule_entries, model, params.values_dict(), where),
+        days=_checked_days(data.get("days", 120.0), f"{where}: 'days'"),
+        source=path,
+        tumor_line=tumor_line,
+        host=host,
+        schedule_entries=tuple(schedule_entries),
+        initial_overrides=initial_overrides,
+    )
+
+
+def _parameter_file_path(data: Mapping[str, Any], model: Model, scenario_file: Path) -> Path:
+    if "parameter_file" not in data:
+        return PARAMETER_DIR / f"{model.name}.toml"
+    candidate = scenario_file.parent / data["parameter_file"]
+    return candidate if candidate.exists() else PARAMETER_DIR / data["parameter_file"]
+
+
+def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    table = data.get(key, {})
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: '{key}' must be a table of name = value")
+    return table
+
+
+def _checked_initial(values: Mapping[str, Any], model: Model, where: str) -> dict[str, float]:
+    checked = {}
+    for name, raw in values.items():
+        if name not in model.state_names:
+            raise InputError(
+                f"{where}: unknown state '{name}'{closest(name, model.state_names)}; states: {', '.join(model.state_names)}"
+            )
+        checked[name] = checked_number(raw, f"{where}: initial {name}")
+    return checked
+
+
+def _checked_days(raw: Any, what: str) -> float:
+    days = checked_number(raw, what)
+    if days <= 0:
+        raise InputError(f"{what} must be a number > 0, not {raw!r}")
+    return days
+
+
+def _initial_state(model: Model, parameters: ParameterSet, overrides: Mapping[str, float]) -> dict[str, float]:
+    return {**model.initial_state(parameters.values_dict()), **overrides}

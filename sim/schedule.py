@@ -1,0 +1,165 @@
+"""Treatment schedules: what is done to the mouse, and when.
+
+A scenario lists events in plain words (resection, interferon doses, antibody
+depletion). They are turned into two primitives the solver understands:
+
+* a ``Jump``: an instantaneous change of one state on a given day
+  (surgery removes the primary tumour; a bolus adds interferon);
+* a ``Window``: a parameter held at a value from ``start`` up to ``stop``
+  (an antibody depletes NK or CD8 cells while it is given).
+
+Every jump day and window edge is a discontinuity, so the solver stops and
+restarts exactly there instead of stepping across it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InputError
+from .models import Model
+from .parameters import checked_number, reject_unknown_keys
+
+EVENT_KEYS = {
+    "resection": {"event", "day", "fraction"},
+    "ifn-dose": {"event", "amount", "days", "start", "every", "count"},
+    "depletion": {"event", "cells", "start", "stop", "rate"},
+}
+
+
+@dataclass(frozen=True)
+class Jump:
+    """On ``day`` [day], ``state`` becomes ``state * scale + add``."""
+
+    day: float
+    state: str
+    scale: float
+    add: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Window:
+    """From ``start`` to ``stop`` [day], ``parameter`` is held at ``value``."""
+
+    start: float
+    stop: float
+    parameter: str
+    value: float
+    label: str
+
+    def active(self, t: float) -> bool:
+        return self.start <= t < self.stop
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """All the jumps and windows of one scenario."""
+
+    jumps: tuple[Jump, ...] = ()
+    windows: tuple[Window, ...] = ()
+
+    def breakpoints(self, days: float) -> list[float]:
+        """Sorted restart times in [0, days], both ends included."""
+        times = {0.0, float(days)}
+        times.update(j.day for j in self.jumps)
+        for w in self.windows:
+            times.update((w.start, w.stop))
+        return sorted(t for t in times if 0.0 <= t <= days)
+
+    def parameters_at(self, t: float, base: Mapping[str, float]) -> dict[str, float]:
+        """Parameter values in force from time ``t`` on (windows applied)."""
+        values = dict(base)
+        for w in self.windows:
+            if w.active(t):
+                values[w.parameter] = w.value
+        return values
+
+    def jumps_at(self, t: float) -> list[Jump]:
+        return [j for j in self.jumps if j.day == t]
+
+    def describe(self) -> list[str]:
+        """One plain line per jump or window, in time order."""
+        lines = [(j.day, f"day {j.day:g}: {j.label}") for j in self.jumps]
+        lines += [(w.start, f"days {w.start:g}-{w.stop:g}: {w.label}") for w in self.windows]
+        return [text for _, text in sorted(lines)]
+
+
+def build_schedule(entries: Sequence[Mapping[str, Any]], model: Model, parameters: Mapping[str, float], where: str) -> Schedule:
+    """Turn a scenario's ``[[schedule]]`` entries into a ``Schedule``.
+
+    ``parameters`` are the scenario's resolved values (the dose volume is read
+    from them); ``where`` names the scenario file for error messages.
+    """
+    jumps: list[Jump] = []
+    windows: list[Window] = []
+    for index, entry in enumerate(entries, start=1):
+        here = f"{where}: schedule entry {index}"
+        kind = entry.get("event")
+        if kind not in EVENT_KEYS:
+            raise InputError(f"{here}: 'event' must be one of {', '.join(EVENT_KEYS)}, not {kind!r}")
+        reject_unknown_keys(entry, EVENT_KEYS[kind], here)
+        if kind == "resection":
+            jumps.append(_resection(entry, model, here))
+        elif kind == "ifn-dose":
+            jumps.extend(_doses(entry, model, parameters, here))
+        else:
+            windows.append(_depletion(entry, model, here))
+    return Schedule(tuple(sorted(jumps, key=lambda j: j.day)), tuple(windows))
+
+
+def _required(entry: Mapping[str, Any], key: str, here: str) -> float:
+    if key not in entry:
+        raise InputError(f"{here}: missing key '{key}'")
+    return checked_number(entry[key], f"{here}: '{key}'")
+
+
+def _model_target(target: str | None, kind: str, model: Model, here: str) -> str:
+    if target is None:
+        raise InputError(f"{here}: model '{model.name}' has no '{kind}' event")
+    return target
+
+
+def _resection(entry: Mapping[str, Any], model: Model, here: str) -> Jump:
+    state = _model_target(model.resection_state, "resection", model, here)
+    fraction = checked_number(entry.get("fraction", 1.0), f"{here}: 'fraction'")
+    if fraction > 1:
+        raise InputError(f"{here}: 'fraction' (of the primary tumour removed) must be between 0 and 1, not {fraction:g}")
+    day = _required(entry, "day", here)
+    return Jump(day, state, 1.0 - fraction, 0.0, f"surgery removes {fraction:.0%} of the primary tumour")
+
+
+def _dose_days(entry: Mapping[str, Any], here: str) -> list[float]:
+    if "days" in entry:
+        if any(k in entry for k in ("start", "every", "count")):
+            raise InputError(f"{here}: give either 'days' or 'start'/'every'/'count', not both")
+        if not isinstance(entry["days"], list) or not entry["days"]:
+            raise InputError(f"{here}: 'days' must be a non-empty list of days")
+        return [checked_number(d, f"{here}: 'days'") for d in entry["days"]]
+    start, every, count = (_required(entry, k, here) for k in ("start", "every", "count"))
+    if count != int(count) or count < 1 or every == 0:
+        raise InputError(f"{here}: 'count' must be a whole number >= 1 and 'every' > 0")
+    return [start + i * every for i in range(int(count))]
+
+
+def _doses(entry: Mapping[str, Any], model: Model, parameters: Mapping[str, float], here: str) -> list[Jump]:
+    state = _model_target(model.dose_state, "ifn-dose", model, here)
+    amount = _required(entry, "amount", here)
+    concentration = amount / parameters[model.dose_volume_parameter]
+    label = f"interferon dose of {amount:g} IU"
+    return [Jump(day, state, 1.0, concentration, label) for day in _dose_days(entry, here)]
+
+
+def _depletion(entry: Mapping[str, Any], model: Model, here: str) -> Window:
+    if not model.depletion_parameters:
+        _model_target(None, "depletion", model, here)
+    cells = entry.get("cells")
+    if cells not in model.depletion_parameters:
+        raise InputError(f"{here}: 'cells' must be one of {', '.join(model.depletion_parameters)}, not {cells!r}")
+    start, stop, rate = (_required(entry, k, here) for k in ("start", "stop", "rate"))
+    if stop <= start:
+        raise InputError(f"{here}: 'stop' ({stop:g}) must come after 'start' ({start:g})")
+    label = f"anti-{cells.upper()} antibody depletes {cells.upper()} cells at {rate:g} per day"
+    return Window(start, stop, model.depletion_parameters[cells], rate, label)
