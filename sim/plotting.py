@@ -71,6 +71,20 @@ def _mark_schedule(ax: Axes, result: Result) -> None:
         ax.axvspan(window.start, min(window.stop, result.days), color="0.85", alpha=0.5, linewidth=0)
 
 
+def _schedule_key(result: "Result") -> str:
+    """Say what the schedule marks on the panels mean (only those present)."""
+    model = result.scenario.model
+    jumps = result.scenario.schedule.jumps
+    marks = []
+    if any(j.state == model.resection_state for j in jumps):
+        marks.append("dotted line: surgery")
+    if any(j.state == model.dose_state for j in jumps):
+        marks.append("ticks on the time axis: interferon doses")
+    if result.scenario.schedule.windows:
+        marks.append("grey band: antibody depletion")
+    return "; ".join(marks)
+
+
 def _log_panel(ax: Axes, result: Result, states: Sequence[str], title: str, ylabel: str) -> None:
     model = result.scenario.model
     for i, name in enumerate(states):
@@ -99,6 +113,7 @@ def plot_result(result: Result, axes: np.ndarray | None = None) -> np.ndarray:
         flat[0].legend(loc="lower right")
         _log_panel(flat[1], result, ("N", "L"), "Immune cells", "cells")
         _log_panel(flat[2], result, ("I",), "Type I interferon", "IU/mL")
+        flat[2].legend(loc="upper right")
         flat[3].plot(result.time, result["S"], **line_style(0), label="host interferon signalling (S)")
         flat[3].set_ylim(-0.02, 1.02)
         flat[3].set_title("Interferon signalling in host immune cells", loc="left")
@@ -108,7 +123,7 @@ def plot_result(result: Result, axes: np.ndarray | None = None) -> np.ndarray:
             _mark_schedule(ax, result)
         for ax in flat[-2:]:
             ax.set_xlabel("days after tumour cell injection")
-        flat[0].figure.suptitle(f"{result.name}: {result.scenario.description}", fontsize=10)
+        flat[0].figure.suptitle(f"{result.name}: {result.scenario.description}\n{_schedule_key(result)}", fontsize=10)
     return axes
 
 
@@ -127,6 +142,11 @@ def plot_burden(results: Sequence[Result], ax: Axes | None = None) -> Axes:
             if day is not None:
                 ax.plot([day], [threshold], marker="o", color=style["color"], markersize=6, zorder=3)
         ax.axhline(threshold, color="black", linewidth=1, linestyle="--", label=f"detection threshold ({threshold:.0e} cells)")
+        surgeries = sorted({j.day for r in results for j in r.scenario.schedule.jumps
+                            if j.state == r.scenario.model.resection_state})
+        for k, day in enumerate(surgeries):
+            ax.axvline(day, color="0.35", linewidth=1, linestyle=(0, (1, 2)),
+                       label=f"surgery (day {', '.join(f'{d:g}' for d in surgeries)})" if k == 0 else None)
         ax.set_yscale("log")
         ax.set_ylim(1, None)
         ax.set_xlabel("days after tumour cell injection")
