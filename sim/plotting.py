@@ -71,7 +71,7 @@ def _mark_schedule(ax: Axes, result: Result) -> None:
         ax.axvspan(window.start, min(window.stop, result.days), color="0.85", alpha=0.5, linewidth=0)
 
 
-def _schedule_key(result: "Result") -> str:
+def _schedule_key(result: Result) -> str:
     """Say what the schedule marks on the panels mean (only those present)."""
     model = result.scenario.model
     jumps = result.scenario.schedule.jumps

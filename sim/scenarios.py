@@ -183,4 +183,5 @@ def _checked_days(raw: Any, what: str) -> float:
 
 
 def _initial_state(model: Model, parameters: ParameterSet, overrides: Mapping[str, float]) -> dict[str, float]:
-    return {**model.initial_state(parameters.values_dict()), **overrides}
+    defaults = {name: float(value) for name, value in model.initial_state(parameters.values_dict()).items()}
+    return {**defaults, **overrides}

@@ -32,6 +32,9 @@ class Model:
     ``initial_state(p)`` returns the default initial value of every state,
     derived from the parameters (for example a tumour-free host's immune
     steady state), so that changing a parameter changes the start consistently.
+
+    ``jacobian(t, y, p)``, when given, is the analytic Jacobian; the batch
+    solver passes it to LSODA in banded form instead of differencing.
     """
 
     name: str
@@ -39,6 +42,8 @@ class Model:
     states: tuple[State, ...]
     rhs: Callable[[float, np.ndarray, Values], np.ndarray]
     initial_state: Callable[[Values], dict[str, float]]
+    #: analytic d(rhs)/dy, shape (n_states, n_states, ...); None: finite differences
+    jacobian: Callable[[float, np.ndarray, Values], np.ndarray] | None = None
     #: state whose upward crossing of the parameter ``detection_parameter``
     #: marks the event reported as the "metastasis day" (None: no such event)
     detection_state: str | None = None

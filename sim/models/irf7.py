@@ -64,23 +64,81 @@ def rhs(t: float, y: np.ndarray, p: Values) -> np.ndarray:
     )
 
 
+def jacobian(t: float, y: np.ndarray, p: Values) -> np.ndarray:
+    """Analytic Jacobian d(dy/dt)/dy of ``rhs``, shape (7, 7, ...) (row: equation, column: state)."""
+    P, C, B, N, L, I, S = np.maximum(y, 0.0)
+    zero = np.zeros_like(P)
+    J = np.zeros((7, 7) + np.shape(P))
+    nk_boost = 1.0 + p["nk_ifn_kill_boost"] * S
+    antigen = P + B
+    iP, iC, iB, iN, iL, iI, iS = range(7)
+
+    J[iP, iP] = np.where(
+        P > 0, p["primary_growth_rate"] * (np.log(p["primary_capacity"]) - np.log(np.maximum(P, _TINY)) - 1.0), zero
+    )
+
+    ctc_kill_per_nk = p["nk_ctc_kill"] * C
+    J[iC, iP] = p["shedding_rate"]
+    J[iC, iC] = -(p["ctc_clearance"] + p["nk_ctc_kill"] * nk_boost * N)
+    J[iC, iN] = -ctc_kill_per_nk * nk_boost
+    J[iC, iS] = -ctc_kill_per_nk * p["nk_ifn_kill_boost"] * N
+
+    lam, steep = p["cd8_kill_exponent"], p["cd8_kill_steepness"]
+    cd8_power, bone_power = L**lam, B**lam
+    denominator = np.maximum(steep * bone_power + cd8_power, _TINY)
+    kill_max = p["cd8_kill_max"]
+    J[iB, iC] = p["bone_seeding_fraction"] * p["ctc_clearance"]
+    J[iB, iB] = (
+        p["bone_growth_rate"] * (1.0 - 2.0 * B / p["bone_capacity"])
+        - p["nk_kill"] * nk_boost * N
+        - kill_max * cd8_power * (denominator - steep * lam * bone_power) / denominator**2
+    )
+    J[iB, iN] = -p["nk_kill"] * nk_boost * B
+    J[iB, iL] = -np.where(
+        L > 0, kill_max * B * lam * cd8_power / np.maximum(L, _TINY) * steep * bone_power / denominator**2, zero
+    )
+    J[iB, iS] = -p["nk_kill"] * p["nk_ifn_kill_boost"] * N * B
+
+    J[iN, iN] = -(p["nk_death"] + p["nk_depletion_rate"])
+    J[iN, iS] = p["nk_supply"] * p["nk_ifn_supply_boost"]
+
+    stimulation = antigen / (p["cd8_antigen_half"] + antigen)
+    room = 1.0 - L / p["cd8_capacity"]
+    antigen_slope = p["cd8_expansion"] * S * p["cd8_antigen_half"] / (p["cd8_antigen_half"] + antigen) ** 2 * L * room
+    J[iL, iP] = antigen_slope
+    J[iL, iB] = antigen_slope
+    J[iL, iL] = p["cd8_expansion"] * S * stimulation * (1.0 - 2.0 * L / p["cd8_capacity"]) - (
+        p["cd8_death"] + p["cd8_depletion_rate"]
+    )
+    J[iL, iS] = p["cd8_expansion"] * stimulation * L * room
+
+    J[iI, iP] = p["tumor_ifn_production"] * p["irf7_activity"]
+    J[iI, iB] = p["tumor_ifn_production"] * p["irf7_activity"]
+    J[iI, iI] = -p["ifn_clearance"]
+
+    J[iS, iI] = p["signal_on"] * p["ifnar"] * p["ifn_ec50"] / (p["ifn_ec50"] + I) ** 2 * (1.0 - S)
+    J[iS, iS] = -p["signal_on"] * p["ifnar"] * I / (p["ifn_ec50"] + I) - p["signal_off"]
+    return J
+
+
 def initial_state(p: Values) -> dict[str, float]:
     """Tumour cells just injected into a tumour-free host at immune steady state.
 
     The immune states start where they sit without a tumour, so a wild-type
     host carries a little basal interferon signalling and an Ifnar1-/- host none.
+    Works on scalars or, for a batch of mice, on arrays of parameter values.
     """
     ifn = p["basal_ifn_production"] / p["ifn_clearance"]
     drive = p["signal_on"] * p["ifnar"] * ifn / (p["ifn_ec50"] + ifn)
-    signalling = drive / (drive + p["signal_off"]) if drive > 0 else 0.0
+    signalling = drive / (drive + p["signal_off"])
     return {
-        "P": float(p["inoculum"]),
+        "P": p["inoculum"],
         "C": 0.0,
         "B": 0.0,
-        "N": float(p["nk_supply"] * (1.0 + p["nk_ifn_supply_boost"] * signalling) / p["nk_death"]),
-        "L": float(p["cd8_supply"] / p["cd8_death"]),
-        "I": float(ifn),
-        "S": float(signalling),
+        "N": p["nk_supply"] * (1.0 + p["nk_ifn_supply_boost"] * signalling) / p["nk_death"],
+        "L": p["cd8_supply"] / p["cd8_death"],
+        "I": ifn,
+        "S": signalling,
     }
 
 
@@ -99,6 +157,7 @@ MODEL = Model(
     title="Irf7-interferon-NK/CD8 model of spontaneous bone metastasis (tumorsim)",
     states=STATES,
     rhs=rhs,
+    jacobian=jacobian,
     initial_state=initial_state,
     detection_state="B",
     detection_parameter="detection_threshold",
