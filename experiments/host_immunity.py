@@ -1,0 +1,101 @@
+"""Which parts of the host does the protection from Irf7 need: the interferon receptor, NK cells, CD8+ T cells?
+
+Tumours with Irf7 restored (4T1.2-Irf7) reach bone much later than Irf7-silenced
+4T1.2. Bidwell et al. 2012 found that this protection is lost in Ifnar1-/- mice,
+whose immune cells cannot respond to interferon, and when NK cells or CD8+ T
+cells are removed with antibodies. Interferon injections need the receptor too.
+This script runs those arms and measures how much of each benefit is left.
+
+What to try (edit the line under the imports, then run again):
+  * Stronger CD8+ T cells in every arm: CHANGES = {"cd8_kill_max": 0.8}
+    (the same as `tumorsim compare irf7-restored irf7-restored-nk-depleted --set cd8_kill_max=0.8`).
+    Can CD8+ T cells now protect without NK cells?
+  * NK cells that interferon cannot activate: CHANGES = {"nk_ifn_kill_boost": 0}
+  * A shorter antibody course: copy sim/data/scenarios/irf7-restored-cd8-depleted.toml,
+    set `stop = 20` in its depletion entry and add the copy's path to IRF7_ARMS below.
+
+Run:  python experiments/host_immunity.py
+"""
+
+import argparse
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+import sim
+from sim.analysis import compare_table
+from sim.plotting import house_style, plot_burden, save_figure
+
+CHANGES = {}  # parameter changes applied to every arm
+
+# Each panel: an untreated reference, the protected arm, then the arms that test what protection needs.
+IRF7_ARMS = ["irf7-silenced", "irf7-restored", "irf7-restored-ifnar-ko", "irf7-restored-nk-depleted",
+             "irf7-restored-cd8-depleted"]
+IFN_ARMS = ["irf7-silenced", "ifn-dosed", "ifn-dosed-ifnar-ko"]
+
+FIGURES = Path(__file__).resolve().parent.parent / "figures"
+
+
+def when(result):
+    """When bone metastasis was detected, as text."""
+    day = result.metastasis_day
+    return f"on day {day:.0f}" if day is not None else f"never within {result.days:.0f} days"
+
+
+def delay_left(arm, protected, reference):
+    """How much of the protected arm's delay in bone metastasis is left in `arm`, as text."""
+    if None in (arm.metastasis_day, protected.metastasis_day, reference.metastasis_day):
+        return "some arm never reached bone: no delay to compare"
+    delay = arm.metastasis_day - reference.metastasis_day
+    full = protected.metastasis_day - reference.metastasis_day
+    kept = "none" if delay <= 0 else f"{delay / full:.0%}"
+    return f"{delay:+.1f} days, {kept} of the {full:.0f}-day delay left"
+
+
+def report(arms, treatment):
+    """Print how much of the protection survives in each arm after the first two."""
+    reference, protected, *tests = arms
+    print(f"{treatment}: bone metastasis {when(protected)} instead of {when(reference)} ({reference.name}).")
+    for arm in tests:
+        print(f"  {arm.name:27s} {when(arm)} ({delay_left(arm, protected, reference)})")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
+    out = parser.parse_args().out
+
+    irf7_arms = sim.compare(IRF7_ARMS, parameters=CHANGES)
+    ifn_arms = sim.compare(IFN_ARMS, parameters=CHANGES)
+
+    print(compare_table(irf7_arms + ifn_arms[1:]))
+    print()
+    report(irf7_arms, "Restoring Irf7")
+    report(ifn_arms, "Interferon injections")
+    antibody = next(window for arm in irf7_arms for window in arm.scenario.schedule.windows)
+    print(f"The antibodies are given on days {antibody.start:g}-{antibody.stop:g}; the peak columns of the table cover all "
+          f"{irf7_arms[0].days:g} days, so they include\nthe cells that come back after that.")
+    print("A negative delay means metastasis came even sooner than untreated: an Ifnar1-/- host also loses the faint\n"
+          "basal interferon signalling of a wild-type mouse.")
+
+    with house_style():
+        fig, (left, right) = plt.subplots(1, 2, figsize=(14, 6.5), sharey=True, layout="constrained")
+        plot_burden(irf7_arms, ax=left)
+        plot_burden(ifn_arms, ax=right)
+        left.axvspan(antibody.start, antibody.stop, color="0.85", alpha=0.5, linewidth=0,
+                     label=f"antibody given in the depleted arms (days {antibody.start:g}-{antibody.stop:g})")
+        left.set_title("Irf7 restored in the tumour: remove the receptor, NK or CD8+ cells", loc="left")
+        right.set_title("Interferon injected: remove the receptor", loc="left")
+        right.set_ylabel("")  # shared with the left panel
+        for ax in (left, right):
+            ax.legend(loc="upper left", bbox_to_anchor=(0, -0.14), ncol=2)  # below the panel, clear of the curves
+        fig.suptitle("Which parts of the host immune system does protection by Irf7 or interferon need?",
+                     fontsize=13)
+
+    out.mkdir(parents=True, exist_ok=True)
+    save_figure(fig, [out / "host_immunity.png", out / "host_immunity.svg"], overwrite=True)
+    print(f"\nFigure saved to {out / 'host_immunity.png'} and .svg")
+
+
+if __name__ == "__main__":
+    main()
