@@ -18,14 +18,15 @@ def key_numbers(result: Result) -> dict[str, float | None]:
     -------
     dict
         ``metastasis_day`` [day] or None, ``final_bone_burden`` [cells],
-        ``peak_nk_fold`` and ``peak_cd8_fold`` (peak over starting count),
+        ``peak_nk_fold`` and ``peak_cd8_fold`` (peak over starting count; None
+        when the count starts at zero),
         ``mean_signalling`` (time-averaged S, 0-1).
     """
     t = result.time
 
-    def peak_fold(name: str) -> float:
+    def peak_fold(name: str) -> float | None:
         series = result[name]
-        return float(series.max() / series[0]) if series[0] > 0 else float("nan")
+        return float(series.max() / series[0]) if series[0] > 0 else None
 
     signalling = result["S"]
     span = t[-1] - t[0]
@@ -55,13 +56,18 @@ def describe(result: Result) -> str:
             f"{threshold:.0e} cells (final burden {numbers['final_bone_burden']:.3g} cells on day {result.days:g})."
         )
     lines.append(
-        f"Immune state: NK cells peaked at {numbers['peak_nk_fold']:.2f}x their starting number, tumour-specific "
-        f"CD8+ T cells at {numbers['peak_cd8_fold']:.3g}x; host interferon signalling averaged "
-        f"{numbers['mean_signalling']:.2f} (0 none, 1 full)."
+        f"Immune state: NK cells peaked at {_peak_text(result, 'N', numbers['peak_nk_fold'])}, tumour-specific "
+        f"CD8+ T cells at {_peak_text(result, 'L', numbers['peak_cd8_fold'])}; host interferon signalling "
+        f"averaged {numbers['mean_signalling']:.2f} (0 none, 1 full)."
     )
     if scenario.notice:
         lines.append(f"What to notice: {scenario.notice}")
     return "\n".join(lines)
+
+
+def _peak_text(result: Result, state: str, fold: float | None) -> str:
+    peak = f"{result[state].max():.3g} cells"
+    return f"{peak} ({fold:.3g}x the starting number)" if fold is not None else f"{peak} (none at the start)"
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

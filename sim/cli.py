@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import analysis, api
 from .errors import InputError, SolverError
+from .fileio import check_figure_path, check_writable
 from .models import MODELS
-from .parameters import checked_number
 from .scenarios import load_scenario, scenario_names
 from .solver import DEFAULT_ATOL, DEFAULT_RTOL
 from .version import __version__
@@ -34,8 +35,18 @@ def _assignments(pairs: Sequence[str], flag: str) -> dict[str, str]:
     return values
 
 
-def _number(raw: str | None, flag: str) -> float | None:
-    return None if raw is None else checked_number(raw, flag)
+def _positive(raw: str | None, flag: str, below_one: bool = False) -> float | None:
+    """``raw`` as a finite number > 0 (and < 1 if ``below_one``); None stays None."""
+    if raw is None:
+        return None
+    allowed = "a number between 0 and 1" if below_one else "a number > 0"
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(f"{flag} must be {allowed}, not '{raw}'") from None
+    if not (math.isfinite(value) and value > 0 and (value < 1 or not below_one)):
+        raise InputError(f"{flag} must be {allowed}, not '{raw}'")
+    return value
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -104,15 +115,25 @@ def _show(target: str) -> str:
     return "\n".join(lines)
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse bad or existing output paths before any work is done or any file written."""
+    if getattr(args, "plot", None):
+        check_figure_path(Path(args.plot), "--plot")
+        check_writable([Path(args.plot)], args.force, "--plot")
+    if getattr(args, "csv", None):
+        check_writable([Path(args.csv), Path(f"{args.csv}.meta.json")], args.force, "--csv")
+
+
 def _run(args: argparse.Namespace) -> str:
+    _check_outputs(args)
     result = api.run(
         args.scenario,
-        days=_number(args.days, "--days"),
+        days=_positive(args.days, "--days"),
         parameters=_assignments(args.set, "--set"),
         initial=_assignments(args.init, "--init"),
-        every=_number(args.every, "--every"),
-        rtol=_number(args.rtol, "--rtol"),
-        atol=_number(args.atol, "--atol"),
+        every=_positive(args.every, "--every"),
+        rtol=_positive(args.rtol, "--rtol", below_one=True),
+        atol=_positive(args.atol, "--atol"),
     )
     if args.csv:
         result.to_csv(args.csv, overwrite=args.force)
@@ -128,12 +149,13 @@ def _run(args: argparse.Namespace) -> str:
 
 
 def _compare(args: argparse.Namespace) -> str:
+    _check_outputs(args)
     results = api.compare(
         args.scenarios,
-        days=_number(args.days, "--days"),
+        days=_positive(args.days, "--days"),
         parameters=_assignments(args.set, "--set"),
-        rtol=_number(args.rtol, "--rtol"),
-        atol=_number(args.atol, "--atol"),
+        rtol=_positive(args.rtol, "--rtol", below_one=True),
+        atol=_positive(args.atol, "--atol"),
     )
     if args.plot:
         from .plotting import plot_burden, save_figure

@@ -10,6 +10,13 @@ from pathlib import Path
 from .errors import InputError
 
 Writer = Callable[[Path], None]
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def check_figure_path(path: Path, flag: str) -> None:
+    """Raise InputError unless ``path`` ends in a figure format tumorsim writes."""
+    if path.suffix.lower() not in FIGURE_SUFFIXES:
+        raise InputError(f"{flag}: {path} must end in one of {', '.join(FIGURE_SUFFIXES)}")
 
 
 def check_writable(paths: list[Path], overwrite: bool, flag: str) -> None:
@@ -19,6 +26,12 @@ def check_writable(paths: list[Path], overwrite: bool, flag: str) -> None:
             raise InputError(f"{flag}: {path} already exists; pass --force to replace it")
         if not path.parent.is_dir():
             raise InputError(f"{flag}: folder {path.parent} does not exist")
+
+
+def _default_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def write_all(writers: Mapping[Path, Writer], overwrite: bool = False, flag: str = "output") -> None:
@@ -36,7 +49,9 @@ def write_all(writers: Mapping[Path, Writer], overwrite: bool = False, flag: str
             os.close(handle)
             temporaries[target] = Path(name)
             writer(Path(name))
+        mode = _default_file_mode()
         for target, temporary in temporaries.items():
+            os.chmod(temporary, mode)  # mkstemp makes owner-only files; give the user's usual permissions
             os.replace(temporary, target)
     finally:
         for temporary in temporaries.values():

@@ -148,8 +148,21 @@ class Preset:
 
 
 @dataclass(frozen=True)
+class Variability:
+    """Inter-animal spread of one parameter: log-normal around the scenario's value.
+
+    Each mouse's value is ``value * exp(sigma * z)`` with ``z`` standard normal,
+    so the scenario's value is the cohort's median.
+    """
+
+    parameter: str
+    sigma: float
+    rationale: str
+
+
+@dataclass(frozen=True)
 class ParameterFile:
-    """A model's parameter file: defaults plus named presets."""
+    """A model's parameter file: defaults, named presets and inter-animal variability."""
 
     path: Path
     model: str
@@ -157,6 +170,7 @@ class ParameterFile:
     parameters: ParameterSet
     tumor_lines: Mapping[str, Preset]
     hosts: Mapping[str, Preset]
+    variability: Mapping[str, Variability]
 
 
 _PARAMETER_KEYS = {"value", "unit", "meaning", "source", "basis", "positive", "maximum"}
@@ -167,7 +181,7 @@ def load_parameter_file(path: Path | str) -> ParameterFile:
     """Load and validate a parameter file (see ``sim/data/parameters/irf7.toml``)."""
     path = Path(path)
     data = read_toml(path)
-    reject_unknown_keys(data, {"model", "title", "parameters", "tumor_lines", "hosts"}, str(path))
+    reject_unknown_keys(data, {"model", "title", "parameters", "tumor_lines", "hosts", "variability"}, str(path))
     for key in ("model", "title", "parameters"):
         if key not in data:
             raise InputError(f"{path}: missing key '{key}'")
@@ -179,6 +193,7 @@ def load_parameter_file(path: Path | str) -> ParameterFile:
         parameters=parameters,
         tumor_lines=_parse_presets(data.get("tumor_lines", {}), parameters, path, "tumor_lines"),
         hosts=_parse_presets(data.get("hosts", {}), parameters, path, "hosts"),
+        variability=_parse_variability(data.get("variability", {}), parameters, path),
     )
 
 
@@ -214,3 +229,16 @@ def _parse_presets(table: Any, parameters: ParameterSet, path: Path, section: st
         parameters.override(values, "", where)  # validates names and values
         presets[name] = Preset(name, entry.get("description", ""), entry.get("source", ""), values)
     return presets
+
+
+def _parse_variability(table: Any, parameters: ParameterSet, path: Path) -> dict[str, Variability]:
+    spreads = {}
+    for name, entry in table.items():
+        where = f"{path}: variability.{name}"
+        if name not in parameters:
+            raise InputError(f"{where}: unknown parameter '{name}'{closest(name, parameters)}")
+        reject_unknown_keys(entry, {"sigma", "rationale"}, where)
+        if "sigma" not in entry or "rationale" not in entry:
+            raise InputError(f"{where}: needs 'sigma' (log-normal spread) and 'rationale'")
+        spreads[name] = Variability(name, checked_number(entry["sigma"], f"{where}.sigma"), str(entry["rationale"]))
+    return spreads

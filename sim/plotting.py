@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .errors import InputError
-from .fileio import write_all
+from .fileio import check_figure_path, write_all
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
 #: Okabe & Ito (2008) colour-blind-safe palette, black last (kept for thresholds)
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 LINESTYLES = ("-", "--", "-.", ":")
-FIGURE_FORMATS = (".png", ".svg", ".pdf")
+_NO_DATE = {".png": {"Software": None}, ".svg": {"Date": None}, ".pdf": {"CreationDate": None}}
 
 STYLE = {
     "figure.dpi": 100,
@@ -43,6 +42,7 @@ STYLE = {
     "grid.alpha": 0.3,
     "lines.linewidth": 1.8,
     "svg.fonttype": "none",
+    "svg.hashsalt": "tumorsim",  # stable ids: the same inputs give byte-identical SVGs
 }
 
 
@@ -58,7 +58,8 @@ def line_style(index: int) -> dict:
     return {"color": PALETTE[index % 7], "linestyle": LINESTYLES[(index // 7 + index) % len(LINESTYLES)]}
 
 
-def _mark_schedule(ax: Axes, result: Result) -> None:
+def mark_schedule(ax: Axes, result: Result) -> None:
+    """Mark surgery (dotted line), interferon doses (ticks on the time axis) and depletion (grey band)."""
     schedule = result.scenario.schedule
     resections = {j.day for j in schedule.jumps if j.state == result.scenario.model.resection_state}
     doses = sorted({j.day for j in schedule.jumps if j.state == result.scenario.model.dose_state})
@@ -120,15 +121,20 @@ def plot_result(result: Result, axes: np.ndarray | None = None) -> np.ndarray:
         flat[3].set_ylabel("fraction of maximum (0-1)")
         flat[3].legend(loc="best")
         for ax in flat:
-            _mark_schedule(ax, result)
+            mark_schedule(ax, result)
         for ax in flat[-2:]:
             ax.set_xlabel("days after tumour cell injection")
         flat[0].figure.suptitle(f"{result.name}: {result.scenario.description}\n{_schedule_key(result)}", fontsize=10)
     return axes
 
 
-def plot_burden(results: Sequence[Result], ax: Axes | None = None) -> Axes:
-    """Bone burden of several runs on a log axis, threshold and metastasis days marked."""
+def plot_burden(
+    results: Sequence[Result],
+    ax: Axes | None = None,
+    title: str = "Bone metastasis: burden over time (dots: day of detection)",
+    legend_loc: str = "lower right",
+) -> Axes:
+    """Bone burden of several runs on a log axis, threshold, surgery and metastasis days marked."""
     with house_style():
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 4.8), layout="constrained")
@@ -151,20 +157,44 @@ def plot_burden(results: Sequence[Result], ax: Axes | None = None) -> Axes:
         ax.set_ylim(1, None)
         ax.set_xlabel("days after tumour cell injection")
         ax.set_ylabel("bone metastatic burden (cells)")
-        ax.set_title("Bone metastasis: burden over time (dots: day of detection)", loc="left")
-        ax.legend(loc="lower right")
+        ax.set_title(title, loc="left")
+        ax.legend(loc=legend_loc)
+    return ax
+
+
+def plot_state(
+    results: Sequence[Result], state: str, ax: Axes | None = None, log: bool | None = None, title: str | None = None
+) -> Axes:
+    """One state of several runs over time, labelled with its unit; the first run's schedule marked.
+
+    ``log`` defaults to a log axis for cell counts and interferon, linear otherwise.
+    """
+    with house_style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
+        described = results[0].scenario.model.state(state)
+        for i, result in enumerate(results):
+            ax.plot(result.time, result[state], label=result.name, **line_style(i))
+        if log if log is not None else described.unit in ("cells", "IU/mL"):
+            ax.set_yscale("log")
+        mark_schedule(ax, results[0])
+        ax.set_xlabel("days after tumour cell injection")
+        ax.set_ylabel(f"{described.meaning} ({described.unit})" if described.unit != "1" else described.meaning)
+        ax.set_title(title or f"{described.meaning.capitalize()} ({state})", loc="left")
+        ax.legend(loc="best")
     return ax
 
 
 def save_figure(figure: Figure, paths: Sequence[Path | str], overwrite: bool = False, flag: str = "--plot") -> None:
     """Save ``figure`` to each path (format from the suffix), all or none, then close it."""
     paths = [Path(p) for p in paths]
-    for path in paths:
-        if path.suffix.lower() not in FIGURE_FORMATS:
-            raise InputError(f"{flag}: {path} must end in one of {', '.join(FIGURE_FORMATS)}")
     try:
+        for path in paths:
+            check_figure_path(path, flag)
         with house_style():
-            write_all({p: (lambda tmp, p=p: figure.savefig(tmp, format=p.suffix[1:].lower())) for p in paths},
+            # no creation date in the file: the same inputs give the same bytes
+            write_all({p: (lambda tmp, p=p: figure.savefig(tmp, format=p.suffix[1:].lower(),
+                                                           metadata=_NO_DATE[p.suffix.lower()])) for p in paths},
                       overwrite, flag)
     finally:
         plt.close(figure)

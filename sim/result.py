@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from .scenarios import Scenario
 
 
+def time_grid(days: float, every: float) -> np.ndarray:
+    """Days 0, every, 2*every, ... up to and including ``days`` when it falls on the grid [day]."""
+    return every * np.arange(int(np.floor(days / every + 1e-9)) + 1)
+
+
 @dataclass(frozen=True)
 class Result:
     """Time course of one scenario, with the parameters that produced it.
@@ -122,7 +127,7 @@ class Result:
         """Text table of the time course, one row every ``every`` days (interpolated)."""
         if not every > 0:
             raise InputError(f"table: 'every' must be a number > 0, not {every!r}")
-        days = np.arange(0.0, self.days + every / 2, every)
+        days = time_grid(self.days, every)
         columns = [np.interp(days, self.time, self[name]) for name in self.state_names]
         header = ["day"] + [f"{s.name} [{s.unit}]" for s in self.scenario.model.states]
         rows = [[float(d)] + [float(c[i]) for c in columns] for i, d in enumerate(days)]

@@ -10,13 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError
 from .models import Model, get_model
 from .naming import closest
-from .parameters import DATA, ParameterSet, checked_number, load_parameter_file, read_toml, reject_unknown_keys
+from .parameters import (
+    DATA,
+    ParameterSet,
+    Variability,
+    checked_number,
+    load_parameter_file,
+    read_toml,
+    reject_unknown_keys,
+)
 from .schedule import Schedule, build_schedule
 
 SCENARIO_DIR = DATA / "scenarios"
@@ -24,7 +33,7 @@ PARAMETER_DIR = DATA / "parameters"
 
 _KEYS = {
     "name", "description", "mirrors", "notice", "model", "parameter_file", "tumor_line", "host",
-    "days", "parameters", "initial", "schedule",
+    "days", "parameters", "initial", "schedule", "variability",
 }
 
 
@@ -40,12 +49,17 @@ class Scenario:
         The equations.
     parameters : ParameterSet
         Resolved values (defaults, tumour line, host, scenario, user), with sources.
-    initial : dict
-        Initial value of every state, in the state's unit.
-    schedule : Schedule
-        Resection, doses and depletions.
     days : float
         Follow-up [day].
+    schedule_entries : tuple of dict
+        The ``[[schedule]]`` entries as written (see ``sim.schedule``).
+    initial_overrides : dict
+        Initial values set explicitly; other states start at the model's default.
+    variability : dict
+        Inter-animal spread of parameters, for virtual cohorts.
+
+    ``initial`` and ``schedule`` are derived from these, so a copy made with
+    ``dataclasses.replace`` or ``with_changes`` is always consistent.
     """
 
     name: str
@@ -54,37 +68,47 @@ class Scenario:
     notice: str
     model: Model
     parameters: ParameterSet
-    initial: dict[str, float]
-    schedule: Schedule
     days: float
     source: Path
     tumor_line: str = ""
     host: str = ""
     schedule_entries: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
     initial_overrides: Mapping[str, float] = field(default_factory=dict, repr=False)
+    variability: Mapping[str, Variability] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def initial(self) -> dict[str, float]:
+        """Initial value of every state, in the state's unit."""
+        defaults = self.model.initial_state(self.parameters.values_dict())
+        return {**{name: float(value) for name, value in defaults.items()}, **self.initial_overrides}
+
+    @cached_property
+    def schedule(self) -> Schedule:
+        """Resection, doses and depletions as jumps and windows."""
+        return build_schedule(self.schedule_entries, self.model, self.parameters.values_dict(), str(self.source))
 
     def with_changes(
         self,
         parameters: Mapping[str, Any] | None = None,
         initial: Mapping[str, Any] | None = None,
         days: float | None = None,
+        schedule: list[Mapping[str, Any]] | None = None,
         where: str = "--set",
     ) -> Scenario:
-        """Return a copy with parameter values, initial states or follow-up changed.
+        """Return a copy with parameter values, initial states, follow-up or schedule changed.
 
-        Initial states not given explicitly are recomputed from the new parameters.
+        Initial states not given explicitly are recomputed from the new parameters;
+        ``schedule`` replaces the whole list of ``[[schedule]]`` entries.
         """
-        params = self.parameters.override(parameters or {}, f"set by user ({where})", where)
-        overrides = {**self.initial_overrides, **_checked_initial(initial or {}, self.model, "--init")}
-        follow_up = self.days if days is None else _checked_days(days, "--days")
-        return replace(
+        changed = replace(
             self,
-            parameters=params,
-            initial_overrides=overrides,
-            initial=_initial_state(self.model, params, overrides),
-            schedule=build_schedule(self.schedule_entries, self.model, params.values_dict(), str(self.source)),
-            days=follow_up,
+            parameters=self.parameters.override(parameters or {}, f"set by user ({where})", where),
+            initial_overrides={**self.initial_overrides, **_checked_initial(initial or {}, self.model, "--init")},
+            days=self.days if days is None else _checked_days(days, "--days"),
+            schedule_entries=self.schedule_entries if schedule is None else tuple(schedule),
         )
+        changed.schedule  # noqa: B018 - build now, so a bad entry is reported here
+        return changed
 
 
 def scenario_names() -> list[str]:
@@ -110,15 +134,16 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     data = read_toml(path)
     where = str(path)
     reject_unknown_keys(data, _KEYS, where)
-    model = get_model(data.get("model", "irf7"))
+    model = get_model(_text(data, "model", "irf7", where), where)
     param_file = _parameter_file_path(data, model, path)
     defaults = load_parameter_file(param_file)
     if defaults.model != model.name:
         raise InputError(f"{param_file}: holds parameters of model '{defaults.model}', not '{model.name}'")
+    _check_complete(defaults.parameters, model, param_file)
 
     params = defaults.parameters
-    tumor_line = data.get("tumor_line", "")
-    host = data.get("host", "")
+    tumor_line = _text(data, "tumor_line", "", where)
+    host = _text(data, "host", "", where)
     for key, chosen, presets in (("tumor_line", tumor_line, defaults.tumor_lines), ("host", host, defaults.hosts)):
         if not chosen:
             continue
@@ -132,22 +157,41 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     if not isinstance(schedule_entries, list):
         raise InputError(f"{where}: 'schedule' must be a list of [[schedule]] tables")
     initial_overrides = _checked_initial(_table(data, "initial", where), model, where)
-    return Scenario(
+    scenario = Scenario(
         name=str(data.get("name", path.stem)),
         description=str(data.get("description", "")),
         mirrors=str(data.get("mirrors", "")),
         notice=str(data.get("notice", "")),
         model=model,
         parameters=params,
-        initial=_initial_state(model, params, initial_overrides),
-        schedule=build_schedule(schedule_entries, model, params.values_dict(), where),
         days=_checked_days(data.get("days", 120.0), f"{where}: 'days'"),
         source=path,
         tumor_line=tumor_line,
         host=host,
         schedule_entries=tuple(schedule_entries),
         initial_overrides=initial_overrides,
+        variability=_variability(defaults.variability, _table(data, "variability", where), params, path),
     )
+    scenario.schedule  # noqa: B018 - build now, so a bad entry is reported on loading
+    return scenario
+
+
+def _text(data: Mapping[str, Any], key: str, default: str, where: str) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str):
+        raise InputError(f"{where}: '{key}' must be text in quotes, not {value!r}")
+    return value
+
+
+def _check_complete(parameters: ParameterSet, model: Model, path: Path) -> None:
+    """A copied parameter file must define exactly the parameters of the shipped one."""
+    shipped = load_parameter_file(PARAMETER_DIR / f"{model.name}.toml").parameters
+    missing = [name for name in shipped if name not in parameters]
+    extra = [name for name in parameters if name not in shipped]
+    if missing:
+        raise InputError(f"{path}: missing parameter(s) {', '.join(missing)} of model '{model.name}'")
+    if extra:
+        raise InputError(f"{path}: unknown parameter '{extra[0]}'{closest(extra[0], shipped)} for model '{model.name}'")
 
 
 def _parameter_file_path(data: Mapping[str, Any], model: Model, scenario_file: Path) -> Path:
@@ -155,6 +199,19 @@ def _parameter_file_path(data: Mapping[str, Any], model: Model, scenario_file: P
         return PARAMETER_DIR / f"{model.name}.toml"
     candidate = scenario_file.parent / data["parameter_file"]
     return candidate if candidate.exists() else PARAMETER_DIR / data["parameter_file"]
+
+
+def _variability(
+    defaults: Mapping[str, Variability], sigmas: Mapping[str, Any], params: ParameterSet, path: Path
+) -> dict[str, Variability]:
+    """The parameter file's spreads, with the scenario's ``[variability]`` sigmas added or replacing them."""
+    spreads = dict(defaults)
+    for name, raw in sigmas.items():
+        if name not in params:
+            raise InputError(f"{path}: variability: unknown parameter '{name}'{closest(name, params)}")
+        sigma = checked_number(raw, f"{path}: variability.{name}")
+        spreads[name] = Variability(name, sigma, f"set in scenario {path.name}")
+    return spreads
 
 
 def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
@@ -180,8 +237,3 @@ def _checked_days(raw: Any, what: str) -> float:
     if days <= 0:
         raise InputError(f"{what} must be a number > 0, not {raw!r}")
     return days
-
-
-def _initial_state(model: Model, parameters: ParameterSet, overrides: Mapping[str, float]) -> dict[str, float]:
-    defaults = {name: float(value) for name, value in model.initial_state(parameters.values_dict()).items()}
-    return {**defaults, **overrides}

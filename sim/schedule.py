@@ -97,8 +97,10 @@ def build_schedule(entries: Sequence[Mapping[str, Any]], model: Model, parameter
     windows: list[Window] = []
     for index, entry in enumerate(entries, start=1):
         here = f"{where}: schedule entry {index}"
+        if not isinstance(entry, Mapping):
+            raise InputError(f"{here}: must be a [[schedule]] table, not {entry!r}")
         kind = entry.get("event")
-        if kind not in EVENT_KEYS:
+        if not isinstance(kind, str) or kind not in EVENT_KEYS:
             raise InputError(f"{here}: 'event' must be one of {', '.join(EVENT_KEYS)}, not {kind!r}")
         reject_unknown_keys(entry, EVENT_KEYS[kind], here)
         if kind == "resection":
@@ -156,7 +158,7 @@ def _depletion(entry: Mapping[str, Any], model: Model, here: str) -> Window:
     if not model.depletion_parameters:
         _model_target(None, "depletion", model, here)
     cells = entry.get("cells")
-    if cells not in model.depletion_parameters:
+    if not isinstance(cells, str) or cells not in model.depletion_parameters:
         raise InputError(f"{here}: 'cells' must be one of {', '.join(model.depletion_parameters)}, not {cells!r}")
     start, stop, rate = (_required(entry, k, here) for k in ("start", "stop", "rate"))
     if stop <= start:

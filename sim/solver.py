@@ -14,7 +14,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from .errors import InputError, SolverError
-from .result import Result
+from .result import Result, time_grid
 from .scenarios import Scenario
 
 DEFAULT_METHOD = "LSODA"
@@ -59,7 +59,7 @@ def solve(
     y = np.array([scenario.initial[n] for n in names], dtype=float)
     crossing = _detection_event(model, base)
     detection_day = 0.0 if crossing is not None and crossing(0.0, y) >= 0 else None
-    grid = None if every is None else np.arange(0.0, scenario.days + every / 2, every)
+    grid = None if every is None else time_grid(scenario.days, every)
 
     times, values, worst_negative, evaluations = [], [], 0.0, 0
     cuts = scenario.schedule.breakpoints(scenario.days)
@@ -83,7 +83,7 @@ def solve(
         else:
             inside = grid[(grid >= start) & ((grid < stop) | (stop == cuts[-1]))]
             times.append(inside)
-            values.append(sol.sol(inside))
+            values.append(sol.sol(inside) if inside.size else np.empty((len(names), 0)))
         y = sol.y[:, -1].copy()
 
     if worst_negative < -NEGATIVE_SLACK * atol:

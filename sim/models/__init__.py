@@ -10,12 +10,13 @@ from .base import Model, State
 MODELS: dict[str, Model] = {m.name: m for m in (irf7.MODEL,)}
 
 
-def get_model(name: str) -> Model:
-    """Return the model called ``name``; unknown names raise InputError."""
+def get_model(name: str, where: str = "") -> Model:
+    """Return the model called ``name``; unknown names raise InputError (prefixed by ``where``)."""
     try:
         return MODELS[name]
     except KeyError:
-        raise InputError(f"unknown model '{name}'{closest(name, MODELS)}; models: {', '.join(MODELS)}") from None
+        prefix = f"{where}: " if where else ""
+        raise InputError(f"{prefix}unknown model '{name}'{closest(name, MODELS)}; models: {', '.join(MODELS)}") from None
 
 
 __all__ = ["MODELS", "Model", "State", "get_model"]

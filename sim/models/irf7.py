@@ -135,8 +135,8 @@ def initial_state(p: Values) -> dict[str, float]:
         "P": p["inoculum"],
         "C": 0.0,
         "B": 0.0,
-        "N": p["nk_supply"] * (1.0 + p["nk_ifn_supply_boost"] * signalling) / p["nk_death"],
-        "L": p["cd8_supply"] / p["cd8_death"],
+        "N": p["nk_supply"] * (1.0 + p["nk_ifn_supply_boost"] * signalling) / (p["nk_death"] + p["nk_depletion_rate"]),
+        "L": p["cd8_supply"] / (p["cd8_death"] + p["cd8_depletion_rate"]),
         "I": ifn,
         "S": signalling,
     }

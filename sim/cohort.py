@@ -1,0 +1,203 @@
+"""Virtual cohorts: many mice of one scenario, differing in named parameters.
+
+Each varied parameter gets its own random stream, derived from the cohort's
+seed and the parameter's name, so the same seed gives the same mice and
+declaring a new spread does not change the draws of the others. The mice are
+solved together by ``sim.batch`` in chunks, so memory stays bounded; chunks
+can run in parallel on any ``concurrent.futures`` executor.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import zlib
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .batch import BATCH_ATOL, BATCH_RTOL, solve_batch
+from .errors import InputError
+from .fileio import write_all
+from .scenarios import Scenario
+from .survival import SurvivalCurve, kaplan_meier
+from .version import __version__
+
+DEFAULT_CHUNK = 5000
+"""Mice solved together in one system: large enough to amortise the solver's
+per-step overhead, small enough to keep memory to a few tens of MB."""
+
+
+def check_size(n: Any, flag: str = "--n") -> int:
+    """Return ``n`` as a whole number >= 1, else raise InputError naming ``flag``."""
+    if isinstance(n, bool) or not (isinstance(n, (int, np.integer)) or (isinstance(n, str) and n.strip().isdigit())):
+        raise InputError(f"{flag} must be a whole number >= 1, not {n!r}")
+    if int(n) < 1:
+        raise InputError(f"{flag} must be a whole number >= 1, not {n!r}")
+    return int(n)
+
+
+def check_seed(seed: Any, flag: str = "--seed") -> int:
+    """Return ``seed`` as a whole number >= 0, else raise InputError naming ``flag``."""
+    text = str(seed).strip()
+    if isinstance(seed, bool) or not text.isdigit():
+        raise InputError(f"{flag} must be a whole number >= 0, not {seed!r}")
+    return int(text)
+
+
+def parameter_stream(seed: int, name: str) -> np.random.Generator:
+    """The random stream of one parameter: fixed by the seed and the parameter's name."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)))
+
+
+def sample_parameters(scenario: Scenario, n: int, seed: int) -> dict[str, np.ndarray]:
+    """Per-mouse values of the scenario's varied parameters (log-normal around its values).
+
+    Returns
+    -------
+    dict of str to ndarray, shape (n,)
+        Values in each parameter's unit, capped at the parameter's maximum.
+    """
+    sampled = {}
+    for name, spread in sorted(scenario.variability.items()):
+        param = scenario.parameters[name]
+        values = param.value * np.exp(spread.sigma * parameter_stream(seed, name).standard_normal(n))
+        sampled[name] = values if param.maximum is None else np.minimum(values, param.maximum)
+    return sampled
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Metastasis days of a virtual cohort, with the draws that produced them.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The arm every mouse belongs to.
+    seed : int
+        Seed of the draws.
+    sampled : dict of str to ndarray
+        Each mouse's value of each varied parameter.
+    metastasis_day : ndarray
+        Each mouse's metastasis day [day]; NaN if metastasis-free at the end of follow-up.
+    """
+
+    scenario: Scenario
+    seed: int
+    sampled: dict[str, np.ndarray]
+    metastasis_day: np.ndarray
+    version: str = field(default=__version__)
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def n(self) -> int:
+        return len(self.metastasis_day)
+
+    @property
+    def days(self) -> float:
+        return self.scenario.days
+
+    @property
+    def censored(self) -> np.ndarray:
+        """True for mice still metastasis-free at the end of follow-up."""
+        return np.isnan(self.metastasis_day)
+
+    def survival(self, confidence: float = 0.95) -> SurvivalCurve:
+        """Kaplan-Meier curve of metastasis-free survival."""
+        return kaplan_meier(self.metastasis_day, self.days, confidence)
+
+    def summary(self, at_days: tuple[float, ...] = ()) -> dict[str, Any]:
+        """Headline numbers: median with its 95 % interval and fractions metastasis-free."""
+        curve = self.survival()
+        low, high = curve.median_interval
+        return {
+            "name": self.name,
+            "n": self.n,
+            "seed": self.seed,
+            "days": self.days,
+            "median_days": curve.median,
+            "median_ci": [low, high],
+            "metastasis_free_fraction": float(curve.at(self.days)),
+            "metastasis_free_at": {f"{d:g}": float(curve.at(d)) for d in at_days},
+            "variability": {k: v.sigma for k, v in self.scenario.variability.items()},
+            "version": self.version,
+        }
+
+    def to_csv(self, path: str | Path, overwrite: bool = False) -> None:
+        """One row per mouse: sampled parameters, metastasis day (empty if none), censored flag.
+
+        The cohort's scenario, seed, parameters and version go in ``<path>.meta.json``.
+        """
+        path = Path(path)
+        names = sorted(self.sampled)
+
+        def write_csv(tmp: Path) -> None:
+            with open(tmp, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["scenario", "mouse", *names, "metastasis_day", "censored"])
+                for i, day in enumerate(self.metastasis_day):
+                    sampled = [repr(float(self.sampled[k][i])) for k in names]
+                    writer.writerow([self.name, i, *sampled, "" if np.isnan(day) else repr(float(day)), int(np.isnan(day))])
+
+        meta = {**self.summary(), "parameters": self.scenario.parameters.values_dict(),
+                "scenario_file": str(self.scenario.source)}
+        write_all({path: write_csv,
+                   Path(f"{path}.meta.json"): lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n")},
+                  overwrite, "--csv")
+
+
+def _solve_chunk(scenario: Scenario, chunk: dict[str, np.ndarray], rtol: float, atol: float) -> np.ndarray:
+    return solve_batch(scenario, chunk, rtol=rtol, atol=atol)[0]
+
+
+def simulate_cohort(
+    scenario: Scenario,
+    n: int,
+    seed: int,
+    *,
+    extra: dict[str, np.ndarray] | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    rtol: float = BATCH_RTOL,
+    atol: float = BATCH_ATOL,
+) -> Cohort:
+    """Draw ``n`` mice of ``scenario`` with ``seed`` and solve them.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The arm; its ``variability`` says which parameters differ between mice.
+    n, seed : int
+        Cohort size and seed.
+    extra : dict of str to ndarray, optional
+        Further per-mouse parameter values (length ``n``), e.g. a patient's Irf7 activity.
+    chunk_size : int
+        Mice per vectorized system.
+    workers : int, optional
+        Processes to solve chunks in parallel (default: one per core, at most one per chunk).
+    executor : concurrent.futures.Executor, optional
+        Run chunks on this executor instead (for example a Dask distributed
+        client's ``get_executor()``); ``workers`` is then ignored.
+    """
+    n, seed = check_size(n), check_seed(seed)
+    sampled = {**sample_parameters(scenario, n, seed), **(extra or {})}
+    if not sampled:  # nothing varies: every mouse is the same, but still solved as a batch
+        sampled = {"inoculum": np.full(n, scenario.parameters["inoculum"].value)}
+    starts = range(0, n, chunk_size)
+    chunks = [{k: v[s:s + chunk_size] for k, v in sampled.items()} for s in starts]
+    if executor is None and len(chunks) > 1 and (workers or os.cpu_count() or 1) > 1:
+        with ProcessPoolExecutor(max_workers=min(workers or os.cpu_count() or 1, len(chunks))) as pool:
+            days = list(pool.map(_solve_chunk, *zip(*[(scenario, c, rtol, atol) for c in chunks])))
+    elif executor is not None:
+        days = list(executor.map(_solve_chunk, *zip(*[(scenario, c, rtol, atol) for c in chunks])))
+    else:
+        days = [_solve_chunk(scenario, c, rtol, atol) for c in chunks]
+    return Cohort(scenario=scenario, seed=seed, sampled=sampled, metastasis_day=np.concatenate(days))

@@ -1,0 +1,119 @@
+"""Metastasis-free survival: Kaplan-Meier curves and log-rank tests, from scipy.
+
+A mouse's metastasis day is an event; a mouse still metastasis-free at the end
+of follow-up is right-censored there. The estimator is ``scipy.stats.ecdf`` on
+``scipy.stats.CensoredData``; the test is ``scipy.stats.logrank``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+
+def censored_data(metastasis_day: np.ndarray, follow_up: float) -> stats.CensoredData:
+    """Events at ``metastasis_day`` [day]; NaN means metastasis-free, censored at ``follow_up``."""
+    days = np.asarray(metastasis_day, float)
+    event = ~np.isnan(days)
+    return stats.CensoredData(uncensored=days[event], right=np.full(int((~event).sum()), float(follow_up)))
+
+
+@dataclass(frozen=True)
+class SurvivalCurve:
+    """Kaplan-Meier estimate of metastasis-free survival.
+
+    Attributes
+    ----------
+    time : ndarray
+        Days at which the estimate changes or a mouse is censored, starting with 0 [day].
+    survival, lower, upper : ndarray
+        Fraction metastasis-free just after each time, with its pointwise
+        confidence band (log-log transform).
+    event_days, censor_days : ndarray
+        The observed metastasis days and censoring days [day].
+    confidence : float
+        Confidence level of the band, e.g. 0.95.
+    """
+
+    time: np.ndarray
+    survival: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    event_days: np.ndarray
+    censor_days: np.ndarray
+    confidence: float
+
+    @property
+    def n(self) -> int:
+        return len(self.event_days) + len(self.censor_days)
+
+    def at(self, days: float | np.ndarray) -> np.ndarray:
+        """Fraction metastasis-free at ``days`` (right-continuous step function)."""
+        index = np.searchsorted(self.time, np.asarray(days, float), side="right") - 1
+        return self.survival[np.maximum(index, 0)]
+
+    def at_risk(self, days: float | np.ndarray) -> np.ndarray:
+        """Number of mice still metastasis-free and under follow-up at ``days``."""
+        days = np.asarray(days, float)
+        observed = np.concatenate([self.event_days, self.censor_days])
+        return (observed[None, :] >= np.atleast_1d(days)[:, None]).sum(axis=1).reshape(days.shape)
+
+    def _first_below_half(self, curve: np.ndarray) -> float | None:
+        below = np.flatnonzero(curve <= 0.5)
+        return float(self.time[below[0]]) if len(below) else None
+
+    @property
+    def median(self) -> float | None:
+        """Median metastasis-free survival [day]; None if more than half stay free."""
+        return self._first_below_half(self.survival)
+
+    @property
+    def median_interval(self) -> tuple[float | None, float | None]:
+        """Confidence interval of the median [day] from the band (Brookmeyer-Crowley style).
+
+        The lower end is the first day the band's lower edge reaches 0.5, the
+        upper end the first day its upper edge does (None: not reached).
+        """
+        return self._first_below_half(self.lower), self._first_below_half(self.upper)
+
+
+def kaplan_meier(metastasis_day: np.ndarray, follow_up: float, confidence: float = 0.95) -> SurvivalCurve:
+    """Kaplan-Meier curve of metastasis-free survival.
+
+    Parameters
+    ----------
+    metastasis_day : array
+        Day of metastasis of each mouse [day]; NaN if none within follow-up.
+    follow_up : float
+        End of follow-up, where metastasis-free mice are censored [day].
+    confidence : float
+        Level of the pointwise confidence band.
+    """
+    data = censored_data(metastasis_day, follow_up)
+    estimate = stats.ecdf(data).sf
+    with warnings.catch_warnings():
+        # undefined where the estimate is still exactly 1: handled just below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        band = estimate.confidence_interval(confidence_level=confidence, method="log-log")
+    # Where the estimate is still exactly 1 the log-log band is undefined: it is 1 there.
+    low = np.where(np.isnan(band.low.probabilities), estimate.probabilities, band.low.probabilities)
+    high = np.where(np.isnan(band.high.probabilities), 1.0, band.high.probabilities)
+    days = np.asarray(metastasis_day, float)
+    return SurvivalCurve(
+        time=np.concatenate([[0.0], estimate.quantiles]),
+        survival=np.concatenate([[1.0], estimate.probabilities]),
+        lower=np.concatenate([[1.0], low]),
+        upper=np.concatenate([[1.0], high]),
+        event_days=np.sort(days[~np.isnan(days)]),
+        censor_days=np.full(int(np.isnan(days).sum()), float(follow_up)),
+        confidence=confidence,
+    )
+
+
+def logrank_p(first: np.ndarray, second: np.ndarray, follow_up: float) -> float | None:
+    """Two-sided log-rank p-value between two groups' metastasis days (None if undefined)."""
+    result = stats.logrank(censored_data(first, follow_up), censored_data(second, follow_up))
+    return None if np.isnan(result.pvalue) else float(result.pvalue)
