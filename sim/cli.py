@@ -10,11 +10,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import analysis, api
+from .cohort import check_seed, check_size, cohorts_to_csv, simulate_cohort
 from .errors import InputError, SolverError
 from .fileio import check_figure_path, check_writable
 from .models import MODELS
+from .patients import DISCLAIMER, PatientSpec, simulate_patients
 from .scenarios import load_scenario, scenario_names
 from .solver import DEFAULT_ATOL, DEFAULT_RTOL
+from .survival import logrank_p
 from .version import __version__
 
 
@@ -80,6 +83,22 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser("compare", help="run several scenarios: one table, one figure")
     compare.add_argument("scenarios", nargs="+", help="scenario names or TOML files")
     _add_run_options(compare)
+
+    cohort = commands.add_parser("cohort", help="virtual cohorts: metastasis-free survival of N mice per scenario")
+    cohort.add_argument("scenarios", nargs="+", help="scenario names or TOML files (the first is the reference)")
+    cohort.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
+                        help="change a parameter in every scenario (repeatable)")
+    patients = commands.add_parser("patients", help="virtual patients split by a noisy Irf7 signature (an analogue)")
+    patients.add_argument("--spec", help="patient specification TOML (default: the shipped one)")
+    for sub in (cohort, patients):
+        sub.add_argument("--n", required=True, help="number of virtual mice or patients per group (whole number >= 1)")
+        sub.add_argument("--seed", required=True, help="random seed (whole number >= 0): the same seed gives the same numbers")
+        sub.add_argument("--days", help="follow-up in days (> 0); default: the scenario's")
+        sub.add_argument("--workers", help="processes to use (default: one per core)")
+        sub.add_argument("--plot", metavar="PATH", help="save the Kaplan-Meier figure (.png, .svg or .pdf)")
+        sub.add_argument("--csv", metavar="PATH", help="write one row per virtual mouse or patient")
+        sub.add_argument("--json", action="store_true", help="print a machine-readable summary instead of text")
+        sub.add_argument("--force", action="store_true", help="replace output files that already exist")
     return parser
 
 
@@ -170,6 +189,54 @@ def _compare(args: argparse.Namespace) -> str:
     return "\n".join(text)
 
 
+def _cohort(args: argparse.Namespace) -> str:
+    _check_outputs(args)
+    n, seed, workers = check_size(args.n), check_seed(args.seed), _workers(args.workers)
+    days, changes = _positive(args.days, "--days"), _assignments(args.set, "--set")
+    cohorts = [simulate_cohort(api.prepare(name, days=days, parameters=changes), n, seed, workers=workers)
+               for name in args.scenarios]
+    reference = cohorts[0]
+    summaries = []
+    for cohort in cohorts:
+        summary = cohort.summary(at_days=(30.0, 60.0, 90.0))
+        summary["p_logrank_vs_first"] = (
+            None if cohort is reference else logrank_p(reference.metastasis_day, cohort.metastasis_day, cohort.days))
+        summaries.append(summary)
+    if args.csv:
+        cohorts_to_csv(cohorts, args.csv, overwrite=args.force)
+    if args.plot:
+        from .plotting import plot_survival, save_figure
+
+        save_figure(plot_survival([(c.name, c.survival()) for c in cohorts]).figure, [args.plot], overwrite=args.force)
+    if args.json:
+        return json.dumps({"version": __version__, "cohorts": summaries}, indent=2)
+    return "\n".join([analysis.cohort_table(summaries), "", *analysis.cohort_sentences(summaries),
+                      *[f"Wrote {p}" for p in (args.csv, args.plot) if p]])
+
+
+def _patients(args: argparse.Namespace) -> str:
+    _check_outputs(args)
+    spec = PatientSpec.load(args.spec) if args.spec else PatientSpec.load()
+    study = simulate_patients(check_size(args.n), check_seed(args.seed), spec, days=_positive(args.days, "--days"),
+                              workers=_workers(args.workers))
+    summary = study.summary()
+    if args.csv:
+        cohorts_to_csv([study.cohort], args.csv, overwrite=args.force)
+    if args.plot:
+        from .plotting import plot_survival, save_figure
+
+        title = "Virtual patients by Irf7 signature: bone-metastasis-free survival (model analogue, not patient data)"
+        save_figure(plot_survival(list(study.curves().items()), title=title).figure, [args.plot], overwrite=args.force)
+    if args.json:
+        return json.dumps(summary, indent=2)
+    return "\n".join([DISCLAIMER, "", analysis.patient_table(summary), "", *analysis.patient_sentences(summary),
+                      *[f"Wrote {p}" for p in (args.csv, args.plot) if p]])
+
+
+def _workers(raw: str | None) -> int | None:
+    return None if raw is None else check_size(raw, "--workers")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``tumorsim`` and ``python -m sim``; returns the exit code."""
     try:
@@ -178,10 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             output = _list()
         elif args.command == "show":
             output = _show(args.scenario)
-        elif args.command == "run":
-            output = _run(args)
         else:
-            output = _compare(args)
+            output = {"run": _run, "compare": _compare, "cohort": _cohort, "patients": _patients}[args.command](args)
     except InputError as exc:
         print(f"tumorsim: error: {exc}", file=sys.stderr)
         return 2

@@ -131,26 +131,36 @@ class Cohort:
         }
 
     def to_csv(self, path: str | Path, overwrite: bool = False) -> None:
-        """One row per mouse: sampled parameters, metastasis day (empty if none), censored flag.
+        """One row per mouse; see ``cohorts_to_csv``."""
+        cohorts_to_csv([self], path, overwrite)
 
-        The cohort's scenario, seed, parameters and version go in ``<path>.meta.json``.
-        """
-        path = Path(path)
-        names = sorted(self.sampled)
 
-        def write_csv(tmp: Path) -> None:
-            with open(tmp, "w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(["scenario", "mouse", *names, "metastasis_day", "censored"])
-                for i, day in enumerate(self.metastasis_day):
-                    sampled = [repr(float(self.sampled[k][i])) for k in names]
-                    writer.writerow([self.name, i, *sampled, "" if np.isnan(day) else repr(float(day)), int(np.isnan(day))])
+def cohorts_to_csv(cohorts: list[Cohort], path: str | Path, overwrite: bool = False) -> None:
+    """One row per virtual mouse: scenario, index, sampled parameters, metastasis day, censored flag.
 
-        meta = {**self.summary(), "parameters": self.scenario.parameters.values_dict(),
-                "scenario_file": str(self.scenario.source)}
-        write_all({path: write_csv,
-                   Path(f"{path}.meta.json"): lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n")},
-                  overwrite, "--csv")
+    The metastasis day is empty for mice still metastasis-free at the end of
+    follow-up (censored = 1). Each cohort's summary, seed, parameters and the
+    version go in ``<path>.meta.json``. Both files are written whole or not at all.
+    """
+    path = Path(path)
+    names = sorted({k for c in cohorts for k in c.sampled})
+
+    def write_csv(tmp: Path) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["scenario", "mouse", *names, "metastasis_day", "censored"])
+            for cohort in cohorts:
+                columns = [cohort.sampled.get(k, np.full(cohort.n, cohort.scenario.parameters[k].value)) for k in names]
+                for i, day in enumerate(cohort.metastasis_day):
+                    free = bool(np.isnan(day))
+                    writer.writerow([cohort.name, i, *(repr(float(c[i])) for c in columns),
+                                     "" if free else repr(float(day)), int(free)])
+
+    meta = [{**c.summary(), "parameters": c.scenario.parameters.values_dict(), "scenario_file": str(c.scenario.source)}
+            for c in cohorts]
+    text = json.dumps({"version": __version__, "cohorts": meta}, indent=2) + "\n"
+    write_all({path: write_csv, Path(f"{path}.meta.json"): lambda tmp: tmp.write_text(text, encoding="utf-8")},
+              overwrite, "--csv")
 
 
 def _solve_chunk(scenario: Scenario, chunk: dict[str, np.ndarray], rtol: float, atol: float) -> np.ndarray:

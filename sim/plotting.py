@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from .result import Result
+    from .survival import SurvivalCurve
 
 #: Okabe & Ito (2008) colour-blind-safe palette, black last (kept for thresholds)
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -183,6 +184,55 @@ def plot_state(
         ax.set_title(title or f"{described.meaning.capitalize()} ({state})", loc="left")
         ax.legend(loc="best")
     return ax
+
+
+def plot_survival(
+    curves: Sequence[tuple[str, SurvivalCurve]],
+    ax: Axes | None = None,
+    title: str = "Metastasis-free survival (Kaplan-Meier, shaded: 95 % confidence band)",
+) -> Axes:
+    """Kaplan-Meier curves with confidence bands, censoring marks and numbers at risk under the axis.
+
+    ``curves`` pairs a legend label with each curve. A "+" marks where mice
+    left follow-up still metastasis-free.
+    """
+    with house_style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=(10, 5.2 + 0.25 * len(curves)), layout="constrained")
+        end = max(float(np.max(c.time)) for _, c in curves)
+        for i, (label, curve) in enumerate(curves):
+            style = line_style(i)
+            median = curve.median
+            when = f"median {median:.0f} d" if median is not None else "median not reached"
+            ax.step(curve.time, curve.survival, where="post", label=f"{label} ({when})", **style)
+            ax.fill_between(curve.time, curve.lower, curve.upper, step="post", color=style["color"], alpha=0.15,
+                            linewidth=0)
+            if len(curve.censor_days):
+                censored = np.unique(curve.censor_days)
+                ax.plot(censored, curve.at(censored), marker="+", markersize=9, linestyle="none",
+                        color=style["color"])
+        ax.set_xlim(0, end * 1.02)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("days after tumour cell injection")
+        ax.set_ylabel("fraction metastasis-free")
+        ax.set_title(title, loc="left")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        _numbers_at_risk(ax, curves, end)
+    return ax
+
+
+def _numbers_at_risk(ax: Axes, curves: Sequence[tuple[str, SurvivalCurve]], end: float) -> None:
+    """A small table of mice still at risk, under the time axis, one row per curve."""
+    ticks = [t for t in ax.get_xticks() if 0 <= t <= end]
+    transform = ax.get_xaxis_transform()
+    ax.text(-0.04, -0.17, "number at risk", transform=ax.transAxes, ha="right", va="top", fontsize=8,
+            fontweight="bold")
+    for i, (label, curve) in enumerate(curves):
+        y = -0.17 - 0.055 * (i + 1)
+        color = line_style(i)["color"]
+        ax.text(-0.04, y, label, transform=ax.transAxes, ha="right", va="top", fontsize=8, color=color)
+        for tick, count in zip(ticks, curve.at_risk(np.array(ticks))):
+            ax.text(tick, y, f"{count}", transform=transform, ha="center", va="top", fontsize=8, color=color)
 
 
 def save_figure(figure: Figure, paths: Sequence[Path | str], overwrite: bool = False, flag: str = "--plot") -> None:
