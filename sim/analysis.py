@@ -7,21 +7,32 @@ from typing import TYPE_CHECKING
 
 from scipy.integrate import trapezoid
 
+from .errors import InputError
+
 if TYPE_CHECKING:
     from .result import Result
 
 
 def key_numbers(result: Result) -> dict[str, float | None]:
-    """Headline numbers of an Irf7-model result.
+    """Headline numbers of a result (JSON-ready).
 
-    Returns
-    -------
-    dict
-        ``metastasis_day`` [day] or None, ``final_bone_burden`` [cells],
-        ``peak_nk_fold`` and ``peak_cd8_fold`` (peak over starting count; None
-        when the count starts at zero),
-        ``mean_signalling`` (time-averaged S, 0-1).
+    For the Irf7 model: ``metastasis_day`` [day] or None, ``final_bone_burden``
+    [cells], ``peak_nk_fold`` and ``peak_cd8_fold`` (peak over starting count;
+    None when the count starts at zero) and ``mean_signalling`` (time-averaged
+    S, 0-1). For other models: each state's ``final_``, ``min_`` and ``max_``
+    value, in the state's unit.
     """
+    if result.model == "irf7":
+        return _irf7_numbers(result)
+    numbers: dict[str, float | None] = {}
+    for name in result.state_names:
+        series = result[name]
+        numbers.update({f"final_{name}": float(series[-1]), f"min_{name}": float(series.min()),
+                        f"max_{name}": float(series.max())})
+    return numbers
+
+
+def _irf7_numbers(result: Result) -> dict[str, float | None]:
     t = result.time
 
     def peak_fold(name: str) -> float | None:
@@ -41,28 +52,43 @@ def key_numbers(result: Result) -> dict[str, float | None]:
 
 def describe(result: Result) -> str:
     """A few plain sentences on what happened in the run and what to notice."""
-    numbers = key_numbers(result)
     scenario = result.scenario
-    threshold = scenario.parameters["detection_threshold"].value
     lines = [f"{scenario.name}: {scenario.description}"]
+    lines += _irf7_sentences(result) if result.model == "irf7" else _state_sentences(result)
+    if scenario.notice:
+        lines.append(f"What to notice: {scenario.notice}")
+    return "\n".join(lines)
+
+
+def _state_sentences(result: Result) -> list[str]:
+    lines = [f"Over {result.days:g} {result.time_unit}s:"]
+    for state in result.scenario.model.states:
+        series = result[state.name]
+        unit = "" if state.unit == "1" else f" {state.unit}"
+        lines.append(f"  {state.meaning} ({state.name}) went from {series[0]:.4g} to {series[-1]:.4g}{unit} "
+                     f"(lowest {series.min():.4g}, highest {series.max():.4g}).")
+    return lines
+
+
+def _irf7_sentences(result: Result) -> list[str]:
+    numbers = _irf7_numbers(result)
+    threshold = result.scenario.parameters["detection_threshold"].value
     if numbers["metastasis_day"] is None:
-        lines.append(
+        detected = (
             f"No bone metastasis within {result.days:g} days: the bone burden stayed below "
             f"the detection threshold of {threshold:.0e} cells (final burden {numbers['final_bone_burden']:.3g} cells)."
         )
     else:
-        lines.append(
+        detected = (
             f"Bone metastasis detected on day {numbers['metastasis_day']:.1f}: the bone burden crossed "
             f"{threshold:.0e} cells (final burden {numbers['final_bone_burden']:.3g} cells on day {result.days:g})."
         )
-    lines.append(
+    immune = (
         f"Immune state: NK cells peaked at {_peak_text(result, 'N', numbers['peak_nk_fold'])}, tumour-specific "
         f"CD8+ T cells at {_peak_text(result, 'L', numbers['peak_cd8_fold'])}; host interferon signalling "
         f"averaged {numbers['mean_signalling']:.2f} (0 none, 1 full)."
     )
-    if scenario.notice:
-        lines.append(f"What to notice: {scenario.notice}")
-    return "\n".join(lines)
+    return [detected, immune]
 
 
 def _peak_text(result: Result, state: str, fold: float | None) -> str:
@@ -91,13 +117,19 @@ COMPARE_HEADER = ("scenario", "metastasis day", "final bone burden", "peak NK x"
 
 
 def compare_table(results: Sequence[Result]) -> str:
-    """One row per result: the headline numbers side by side."""
-    rows = []
-    for r in results:
-        n = key_numbers(r)
-        rows.append([r.name, n["metastasis_day"], n["final_bone_burden"], n["peak_nk_fold"], n["peak_cd8_fold"],
-                     n["mean_signalling"]])
-    return format_table(COMPARE_HEADER, rows)
+    """One row per result: the headline numbers side by side (final states for models without a readout)."""
+    if all(r.model == "irf7" for r in results):
+        rows = []
+        for r in results:
+            n = _irf7_numbers(r)
+            rows.append([r.name, n["metastasis_day"], n["final_bone_burden"], n["peak_nk_fold"], n["peak_cd8_fold"],
+                         n["mean_signalling"]])
+        return format_table(COMPARE_HEADER, rows)
+    if len({r.model for r in results}) > 1:
+        raise InputError("compare: scenarios of different models cannot share a table; compare them separately")
+    states = results[0].scenario.model.states
+    header = ["scenario"] + [f"final {s.name} [{s.unit}]" for s in states]
+    return format_table(header, [[r.name] + [float(r[s.name][-1]) for s in states] for r in results])
 
 
 def p_text(p: float | None) -> str:

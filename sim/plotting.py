@@ -99,33 +99,67 @@ def _log_panel(ax: Axes, result: Result, states: Sequence[str], title: str, ylab
 
 
 def plot_result(result: Result, axes: np.ndarray | None = None) -> np.ndarray:
-    """Four panels of one run: tumour, immune cells, interferon, signalling.
+    """Panels of one run; returns the array of Axes.
 
-    Dotted vertical lines mark surgery, ticks on the axis mark interferon doses,
-    grey bands mark antibody depletion.
+    For the Irf7 model: tumour, immune cells, interferon and signalling, with
+    surgery (dotted line), interferon doses (ticks) and antibody depletion
+    (grey band) marked. For other models: one panel per state, cell counts on
+    a log axis.
     """
     with house_style():
-        if axes is None:
-            _, axes = plt.subplots(2, 2, figsize=(10, 6.5), sharex=True, layout="constrained")
+        axes = _irf7_panels(result, axes) if result.model == "irf7" else _state_panels(result, axes)
         flat = np.ravel(axes)
-        threshold = result.scenario.parameters["detection_threshold"].value
-        _log_panel(flat[0], result, ("P", "B"), "Tumour", "cells")
-        flat[0].axhline(threshold, color="black", linewidth=1, linestyle="--", label="detection threshold")
-        flat[0].set_ylim(bottom=1)
-        flat[0].legend(loc="lower right")
-        _log_panel(flat[1], result, ("N", "L"), "Immune cells", "cells")
-        _log_panel(flat[2], result, ("I",), "Type I interferon", "IU/mL")
-        flat[2].legend(loc="upper right")
-        flat[3].plot(result.time, result["S"], **line_style(0), label="host interferon signalling (S)")
-        flat[3].set_ylim(-0.02, 1.02)
-        flat[3].set_title("Interferon signalling in host immune cells", loc="left")
-        flat[3].set_ylabel("fraction of maximum (0-1)")
-        flat[3].legend(loc="best")
         for ax in flat:
             mark_schedule(ax, result)
-        for ax in flat[-2:]:
-            ax.set_xlabel("days after tumour cell injection")
-        flat[0].figure.suptitle(f"{result.name}: {result.scenario.description}\n{_schedule_key(result)}", fontsize=10)
+        key = _schedule_key(result)
+        flat[0].figure.suptitle(f"{result.name}: {result.scenario.description}" + (f"\n{key}" if key else ""), fontsize=10)
+    return axes
+
+
+def time_label(result: Result) -> str:
+    """x-axis label in the model's time unit."""
+    if result.time_unit == "1":
+        return "dimensionless time"
+    return "days after tumour cell injection" if result.model == "irf7" else f"time ({result.time_unit}s)"
+
+
+def _state_panels(result: Result, axes: np.ndarray | None) -> np.ndarray:
+    states = result.scenario.model.states
+    if axes is None:
+        _, axes = plt.subplots(len(states), 1, figsize=(8, 2.4 * len(states) + 0.8), sharex=True, layout="constrained",
+                               squeeze=False)
+    flat = np.ravel(axes)
+    for ax, state in zip(flat, states):
+        series = result[state.name]
+        logarithmic = state.unit == "cells" and series.max() > 100 * max(series.min(), 1e-300)
+        ax.plot(result.time, np.where(series > 0, series, np.nan) if logarithmic else series, **line_style(0))
+        if logarithmic:
+            ax.set_yscale("log")
+        ax.set_title(f"{state.meaning} ({state.name})", loc="left")
+        ax.set_ylabel(state.unit if state.unit != "1" else "dimensionless")
+    flat[-1].set_xlabel(time_label(result))
+    return axes
+
+
+def _irf7_panels(result: Result, axes: np.ndarray | None) -> np.ndarray:
+    if axes is None:
+        _, axes = plt.subplots(2, 2, figsize=(10, 6.5), sharex=True, layout="constrained")
+    flat = np.ravel(axes)
+    threshold = result.scenario.parameters["detection_threshold"].value
+    _log_panel(flat[0], result, ("P", "B"), "Tumour", "cells")
+    flat[0].axhline(threshold, color="black", linewidth=1, linestyle="--", label="detection threshold")
+    flat[0].set_ylim(bottom=1)
+    flat[0].legend(loc="lower right")
+    _log_panel(flat[1], result, ("N", "L"), "Immune cells", "cells")
+    _log_panel(flat[2], result, ("I",), "Type I interferon", "IU/mL")
+    flat[2].legend(loc="upper right")
+    flat[3].plot(result.time, result["S"], **line_style(0), label="host interferon signalling (S)")
+    flat[3].set_ylim(-0.02, 1.02)
+    flat[3].set_title("Interferon signalling in host immune cells", loc="left")
+    flat[3].set_ylabel("fraction of maximum (0-1)")
+    flat[3].legend(loc="best")
+    for ax in flat[-2:]:
+        ax.set_xlabel(time_label(result))
     return axes
 
 
@@ -179,7 +213,7 @@ def plot_state(
         if log if log is not None else described.unit in ("cells", "IU/mL"):
             ax.set_yscale("log")
         mark_schedule(ax, results[0])
-        ax.set_xlabel("days after tumour cell injection")
+        ax.set_xlabel(time_label(results[0]))
         ax.set_ylabel(f"{described.meaning} ({described.unit})" if described.unit != "1" else described.meaning)
         ax.set_title(title or f"{described.meaning.capitalize()} ({state})", loc="left")
         ax.legend(loc="best")

@@ -74,6 +74,10 @@ class Result:
         return self.scenario.days
 
     @property
+    def time_unit(self) -> str:
+        return self.scenario.model.time_unit
+
+    @property
     def state_names(self) -> tuple[str, ...]:
         return self.scenario.model.state_names
 

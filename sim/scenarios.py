@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .models import Model, get_model
+from .models import MODELS, Model, get_model
 from .naming import closest
 from .parameters import (
     DATA,
@@ -116,22 +116,26 @@ def scenario_names() -> list[str]:
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 
 
-def scenario_path(name_or_path: str | Path) -> Path:
-    """Resolve a shipped scenario name or a path to a ``.toml`` file."""
+def _source(name_or_path: str | Path) -> tuple[dict[str, Any], Path]:
+    """The scenario table and its file: a path, a shipped scenario, or a model with its defaults."""
     text = str(name_or_path)
     if text.endswith(".toml") or "/" in text or "\\" in text:
-        return Path(text)
+        return read_toml(Path(text)), Path(text)
     path = SCENARIO_DIR / f"{text}.toml"
-    if not path.exists():
-        names = scenario_names()
-        raise InputError(f"unknown scenario '{text}'{closest(text, names)}; run 'tumorsim list' to see all {len(names)}")
-    return path
+    if path.exists():
+        return read_toml(path), path
+    if text in MODELS:
+        model = MODELS[text]
+        description = f"{model.title}, with its published parameters and initial state"
+        return {"name": text, "description": description, "model": text, "days": model.default_days}, (
+            PARAMETER_DIR / f"{text}.toml")
+    known = scenario_names() + list(MODELS)
+    raise InputError(f"unknown scenario or model '{text}'{closest(text, known)}; run 'tumorsim list' to see them")
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
-    """Load a shipped scenario by name, or a scenario file by path."""
-    path = scenario_path(name_or_path)
-    data = read_toml(path)
+    """Load a shipped scenario by name, a scenario file by path, or a model by name (its defaults)."""
+    data, path = _source(name_or_path)
     where = str(path)
     reject_unknown_keys(data, _KEYS, where)
     model = get_model(_text(data, "model", "irf7", where), where)

@@ -53,6 +53,9 @@ class Model:
     dose_state: str | None = None
     dose_volume_parameter: str | None = None
     depletion_parameters: Mapping[str, str] = field(default_factory=dict)
+    #: unit of time ("day"; "1" for a dimensionless model) and default follow-up in it
+    time_unit: str = "day"
+    default_days: float = 120.0
 
     @property
     def state_names(self) -> tuple[str, ...]:
