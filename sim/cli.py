@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import analysis, api
 from .cohort import check_seed, check_size, cohorts_to_csv, simulate_cohort
+from .equilibria import find_equilibria
 from .errors import InputError, SolverError
 from .fileio import check_figure_path, check_writable
 from .models import MODELS
@@ -83,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser("compare", help="run several scenarios: one table, one figure")
     compare.add_argument("scenarios", nargs="+", help="scenario names or TOML files")
     _add_run_options(compare)
+
+    equilibria = commands.add_parser("equilibria", help="every equilibrium of a model, with eigenvalues and type")
+    equilibria.add_argument("model", help="model name (tumorsim list), or a scenario whose parameters to use")
+    equilibria.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
+                            help="change a parameter (repeatable)")
+    equilibria.add_argument("--json", action="store_true", help="print a machine-readable list instead of text")
 
     cohort = commands.add_parser("cohort", help="virtual cohorts: metastasis-free survival of N mice per scenario")
     cohort.add_argument("scenarios", nargs="+", help="scenario names or TOML files (the first is the reference)")
@@ -233,6 +240,25 @@ def _patients(args: argparse.Namespace) -> str:
                       *[f"Wrote {p}" for p in (args.csv, args.plot) if p]])
 
 
+def _equilibria(args: argparse.Namespace) -> str:
+    scenario = api.prepare(args.model, parameters=_assignments(args.set, "--set"))
+    found = find_equilibria(scenario.model, scenario.parameters.values_dict())
+    if args.json:
+        return json.dumps([e.to_dict() for e in found], indent=2)
+    states = scenario.model.states
+    header = [f"{s.name} [{s.unit}]" for s in states] + ["eigenvalues", "type"]
+    rows = [[e.state[s.name] for s in states] + [", ".join(_complex_text(v) for v in e.eigenvalues), e.type]
+            for e in found]
+    return "\n".join([f"Equilibria of {scenario.model.name} ({scenario.model.title}) in the non-negative orthant:", "",
+                      analysis.format_table(header, rows)])
+
+
+def _complex_text(value: complex) -> str:
+    if abs(value.imag) <= 1e-12 * max(abs(value.real), 1e-300):
+        return f"{value.real:.4g}"
+    return f"{value.real:.4g}{value.imag:+.4g}i"
+
+
 def _workers(raw: str | None) -> int | None:
     return None if raw is None else check_size(raw, "--workers")
 
@@ -246,7 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "show":
             output = _show(args.scenario)
         else:
-            output = {"run": _run, "compare": _compare, "cohort": _cohort, "patients": _patients}[args.command](args)
+            commands = {"run": _run, "compare": _compare, "equilibria": _equilibria, "cohort": _cohort,
+                        "patients": _patients}
+            output = commands[args.command](args)
     except InputError as exc:
         print(f"tumorsim: error: {exc}", file=sys.stderr)
         return 2
