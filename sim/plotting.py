@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from .phase import PhasePortrait
     from .result import Result
     from .survival import SurvivalCurve
 
@@ -267,6 +269,69 @@ def _numbers_at_risk(ax: Axes, curves: Sequence[tuple[str, SurvivalCurve]], end:
         ax.text(-0.04, y, label, transform=ax.transAxes, ha="right", va="top", fontsize=8, color=color)
         for tick, count in zip(ticks, curve.at_risk(np.array(ticks))):
             ax.text(tick, y, f"{count}", transform=transform, ha="center", va="top", fontsize=8, color=color)
+
+
+def plot_phase_portrait(portrait: PhasePortrait, ax: Axes | None = None, x_scale: float = 1e6,
+                        title: str = "Phase portrait") -> Axes:
+    """Vector field, nullclines, equilibria, separatrix and trajectories of a two-state model.
+
+    The second state is drawn on a log axis when the portrait was computed so;
+    the first is divided by ``x_scale`` (millions of cells by default).
+    Filled circles are stable equilibria, open ones unstable; the thick dashed
+    line is the separatrix; trajectories are coloured by where they end.
+    """
+    x_state, y_state = portrait.model.states
+
+    def y_plot(values: np.ndarray) -> np.ndarray:
+        return np.log10(np.maximum(values, 1e-300)) if portrait.y_log else values
+
+    with house_style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 6.5), layout="constrained")
+        gx, gy = np.meshgrid(portrait.x_values / x_scale, y_plot(portrait.y_values))
+        vx, vy = portrait.velocity
+        vy_plot = vy / (portrait.y_values[:, None] * np.log(10)) if portrait.y_log else vy
+        ax.streamplot(gx, gy, vx / x_scale, vy_plot, color="0.75", density=1.1, linewidth=0.7, arrowsize=0.8)
+        for velocity, color, state in ((vx, PALETTE[2], x_state), (vy, PALETTE[3], y_state)):
+            ax.contour(gx, gy, velocity, levels=[0], colors=[color], linewidths=1.6, linestyles="dashdot")
+            ax.plot([], [], color=color, linestyle="dashdot", label=f"{state.name}-nullcline (d{state.name}/dt = 0)")
+        for k, path in enumerate(portrait.separatrices):
+            ax.plot(path[0] / x_scale, y_plot(path[1]), color="black", linestyle="--", linewidth=2.2,
+                    label="separatrix (stable manifold of the saddle)" if k == 0 else None)
+        fates = sorted({id(t.fate): t.fate for t in portrait.trajectories if t.fate}.values(),
+                       key=lambda e: list(e.state.values())[1])
+        for trajectory in portrait.trajectories:
+            index = next(i for i, f in enumerate(fates) if f is trajectory.fate) if trajectory.fate else 6
+            color = PALETTE[(0, 1, 4, 5)[index % 4]]
+            ax.plot(trajectory.path[0] / x_scale, y_plot(trajectory.path[1]), color=color, linewidth=1.4)
+            ax.plot(trajectory.path[0, 0] / x_scale, y_plot(trajectory.path[1, :1]), marker="o", markersize=3.5,
+                    color=color)
+        for i, fate in enumerate(fates):
+            ax.plot([], [], color=PALETTE[(0, 1, 4, 5)[i % 4]],
+                    label=f"trajectories ending at the {fate.type} ({y_state.name} = {list(fate.state.values())[1]:.3g})")
+        for e in portrait.equilibria:
+            x, y = e.state.values()
+            if not (portrait.x_values[0] <= x <= portrait.x_values[-1] and portrait.y_values[0] <= y <= portrait.y_values[-1]):
+                continue
+            stable = e.type.startswith("stable")
+            ax.plot(x / x_scale, y_plot(np.array(y)), marker="o", markersize=9, zorder=5, markeredgecolor="black",
+                    markerfacecolor="black" if stable else "white", linestyle="none")
+            ax.annotate(e.type, (x / x_scale, float(y_plot(np.array(y)))), xytext=(8, 6), textcoords="offset points",
+                        fontsize=8.5, zorder=6)
+        ax.plot([], [], marker="o", color="black", linestyle="none", label="stable equilibrium")
+        ax.plot([], [], marker="o", markerfacecolor="white", markeredgecolor="black", linestyle="none",
+                label="unstable equilibrium (saddle)")
+        ax.set_xlim(portrait.x_values[0] / x_scale, portrait.x_values[-1] / x_scale)
+        ax.set_ylim(y_plot(portrait.y_values[[0, -1]]))
+        millions = " (millions)" if x_scale == 1e6 else ""
+        ax.set_xlabel(f"{x_state.meaning} {x_state.name} [{x_state.unit}]{millions}")
+        if portrait.y_log:
+            ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"$10^{{{v:.0f}}}$"))
+        ax.set_ylabel(f"{y_state.meaning} {y_state.name} [{y_state.unit}]" + (", log scale" if portrait.y_log else ""))
+        ax.set_title(title, loc="left")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=8.5)
+        ax.grid(False)
+    return ax
 
 
 def save_figure(figure: Figure, paths: Sequence[Path | str], overwrite: bool = False, flag: str = "--plot") -> None:
