@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 
 import sim
 from sim.analysis import compare_table
-from sim.plotting import house_style, plot_burden, save_figure
+from sim.plotting import house_style, mark_schedule, plot_burden, save_figure
 
 CHANGES = {}  # parameter changes applied to every arm
 
@@ -80,12 +80,12 @@ def main():
 
     with house_style():
         fig, (left, right) = plt.subplots(1, 2, figsize=(14, 6.5), sharey=True, layout="constrained")
-        plot_burden(irf7_arms, ax=left)
-        plot_burden(ifn_arms, ax=right)
-        left.axvspan(antibody.start, antibody.stop, color="0.85", alpha=0.5, linewidth=0,
-                     label=f"antibody given in the depleted arms (days {antibody.start:g}-{antibody.stop:g})")
-        left.set_title("Irf7 restored in the tumour: remove the receptor, NK or CD8+ cells", loc="left")
-        right.set_title("Interferon injected: remove the receptor", loc="left")
+        plot_burden(irf7_arms, ax=left, title="Irf7 restored in the tumour: remove the receptor, NK or CD8+ cells\n"
+                    f"(grey band: antibody given in the depleted arms, days {antibody.start:g}-{antibody.stop:g})")
+        plot_burden(ifn_arms, ax=right, title="Interferon injected: remove the receptor\n"
+                    "(ticks on the time axis: the interferon doses)")
+        mark_schedule(left, irf7_arms[-1])  # the grey band of the antibody course
+        mark_schedule(right, ifn_arms[1])   # the dose ticks
         right.set_ylabel("")  # shared with the left panel
         for ax in (left, right):
             ax.legend(loc="upper left", bbox_to_anchor=(0, -0.14), ncol=2)  # below the panel, clear of the curves

@@ -26,7 +26,7 @@ import numpy as np
 
 import sim
 from sim.analysis import compare_table
-from sim.plotting import house_style, line_style, plot_burden, save_figure
+from sim.plotting import house_style, plot_burden, plot_state, save_figure
 
 CHANGES = {}          # parameter changes applied to every arm
 FIRST_LATE_DOSE = 15  # day of the first dose in the late arm (surgery is on day 14)
@@ -39,9 +39,9 @@ def late_doses(first_day):
     early = sim.load_scenario("ifn-dosed")
     schedule = [dict(event, start=first_day) if event["event"] == "ifn-dose" else event
                 for event in early.schedule_entries]
-    late = dataclasses.replace(early, name=f"ifn-from-day-{first_day:g}", schedule_entries=tuple(schedule),
+    late = early.with_changes(schedule=schedule)
+    return dataclasses.replace(late, name=f"ifn-from-day-{first_day:g}",
                                description=f"4T1.2 given the ifn-dosed doses from day {first_day:g}")
-    return late.with_changes()  # with_changes() rebuilds the schedule from the edited entries
 
 
 def when(result):
@@ -72,27 +72,19 @@ def main():
           f"{cd8[2]:.0f} after late doses and {cd8[0]:.0f} untreated.\nInterferon lets CD8+ T cells expand only "
           f"where they meet tumour antigen, and after surgery the primary tumour's antigen is gone.")
 
-    surgery = next(event["day"] for event in early.scenario.schedule_entries if event["event"] == "resection")
     with house_style():
         fig, axes = plt.subplot_mosaic([["burden"], ["signal"], ["cd8"]], figsize=(10, 11), height_ratios=[3, 2, 2],
                                        sharex=True, layout="constrained")
         plot_burden(results, ax=axes["burden"])
-        axes["burden"].set_xlabel("")  # the shared time axis is labelled on the bottom panel
-        for i, result in enumerate(results):
-            axes["signal"].plot(result.time, result["S"], label=result.name, linewidth=1.2, **line_style(i))
-            axes["cd8"].plot(result.time, result["L"], label=result.name, **line_style(i))
-        axes["signal"].set_title("Interferon signalling in host immune cells: each dose switches it on for about a day",
-                                 loc="left")
-        axes["signal"].set_ylabel("fraction of maximum (0-1)")
-        axes["signal"].set_ylim(0, 1)
-        axes["cd8"].set_title("Tumour-specific CD8+ T cells (same colours): interferon expands them only where there is "
-                              "enough tumour to see", loc="left")
+        plot_state(results, "S", ax=axes["signal"],
+                   title="Interferon signalling in host immune cells: each dose switches it on for about a day")
+        plot_state(results, "L", ax=axes["cd8"], title="Tumour-specific CD8+ T cells (same colours): interferon "
+                   "expands them only where there is enough tumour to see")
+        axes["signal"].set(ylim=(0, 1), ylabel="fraction of maximum (0-1)")  # shorter labels than the defaults
         axes["cd8"].set_ylabel("cells")
-        axes["cd8"].set_yscale("log")
-        axes["cd8"].set_xlabel("days after tumour cell injection")
-        for ax in (axes["signal"], axes["cd8"]):
-            ax.axvline(surgery, color="0.35", linestyle=":", linewidth=1, label=f"surgery (day {surgery:g})")
-        axes["signal"].legend(loc="upper right")
+        axes["cd8"].get_legend().remove()  # the same three arms as the panels above
+        for ax in (axes["burden"], axes["signal"]):
+            ax.set_xlabel("")  # the shared time axis is labelled on the bottom panel
         fig.suptitle("Can interferon injections replace the tumour's missing interferon? Does timing matter?",
                      fontsize=13)
 

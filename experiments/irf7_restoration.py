@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 
 import sim
 from sim.analysis import compare_table
-from sim.plotting import house_style, line_style, plot_burden, save_figure
+from sim.plotting import house_style, plot_burden, plot_state, save_figure
 
 CHANGES = {}                  # parameter changes applied to both arms
 RESTORED_IRF7_ACTIVITY = 1.0  # Irf7 activity of the restored line
@@ -62,19 +62,10 @@ def main():
     with house_style():
         fig, axes = plt.subplot_mosaic([["burden", "burden"], ["signal", "cd8"]], figsize=(10, 8), layout="constrained")
         plot_burden(results, ax=axes["burden"])
-        for i, result in enumerate(results):
-            axes["signal"].plot(result.time, result["S"], label=result.name, **line_style(i))
-            axes["cd8"].plot(result.time, result["L"], label=result.name, **line_style(i))
-        axes["signal"].set_title("Interferon signalling in host immune cells", loc="left")
-        axes["signal"].set_ylabel("fraction of maximum (0-1)")
-        axes["signal"].set_ylim(0, 1)
-        axes["cd8"].set_title("Tumour-specific CD8+ T cells", loc="left")
+        plot_state(results, "S", ax=axes["signal"], title="Interferon signalling in host immune cells")
+        plot_state(results, "L", ax=axes["cd8"], title="Tumour-specific CD8+ T cells")
+        axes["signal"].set(ylim=(0, 1), ylabel="fraction of maximum (0-1)")  # shorter labels than the defaults
         axes["cd8"].set_ylabel("cells")
-        axes["cd8"].set_yscale("log")
-        for ax in (axes["signal"], axes["cd8"]):
-            ax.axvline(surgery, color="0.35", linestyle=":", linewidth=1, label=f"surgery (day {surgery:g})")
-            ax.set_xlabel("days after tumour cell injection")
-            ax.legend()
         fig.suptitle("Does restoring Irf7 in 4T1.2 tumour cells delay bone metastasis?", fontsize=13)
 
     out.mkdir(parents=True, exist_ok=True)

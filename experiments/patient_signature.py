@@ -1,0 +1,147 @@
+"""Can a noisy Irf7 gene signature measured in the primary tumour tell which patients will stay free of bone metastasis longer?
+
+Bidwell et al. 2012 scored more than 800 primary breast tumours for genes
+switched on by Irf7 and found that patients with a high score stayed free of
+bone metastasis longer. This script builds the model's analogue of that study
+(sim.patients): every virtual "patient" is a run of the mouse-scale model whose
+tumour has its own Irf7 activity, and each gets a signature score that
+measures that activity with noise. The patients are split at the median score
+into a high and a low group, as in the paper, and compared by Kaplan-Meier
+curves and the log-rank test. The same split by the true activity (no noise)
+shows how much the noise costs.
+
+THIS IS A MODEL ANALOGUE, NOT PATIENT DATA: the "patients" are model runs,
+their times are model days, and the spread of Irf7 activity and the noise of
+the score (sim/data/cohorts/patients.toml) are chosen for teaching.
+
+What to try:
+  * A smaller study: --n 60. Does the signature still separate the groups?
+  * A noisier signature: NOISE_SD = 3 below (the shipped file says 0.75). How
+    many patients land in the wrong group, and how much closer do the curves get?
+  * Other patients: --seed 2.
+
+Run:  python experiments/patient_signature.py            (800 patients, about 5 s)
+      python experiments/patient_signature.py --n 2000 --seed 3
+"""
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from sim.analysis import format_table, p_text
+from sim.patients import DISCLAIMER, PatientSpec, simulate_patients
+from sim.plotting import house_style, line_style, plot_survival, save_figure
+from sim.survival import kaplan_meier, logrank_p
+
+NOISE_SD = None  # noise of the signature score; None: the value in sim/data/cohorts/patients.toml
+
+FIGURES = Path(__file__).resolve().parent.parent / "figures"
+
+
+def median_text(curve):
+    """Median bone-metastasis-free time with its 95 % interval, as text."""
+    if curve.median is None:
+        return "not reached"
+    low, high = curve.median_interval
+    return f"{curve.median:.0f} ({low:.0f} to {high:.0f})" if high is not None else f"{curve.median:.0f} ({low:.0f} to -)"
+
+
+def gap(high, low):
+    """Difference between the medians of two groups, as text."""
+    if high.median is None or low.median is None:
+        return "an unknown number of days (a median was not reached)"
+    return f"{high.median - low.median:.0f} days"
+
+
+def plot_activity(ax, study):
+    """Each patient's day of bone metastasis against the true Irf7 activity of the tumour, coloured by group."""
+    activity = study.cohort.sampled["irf7_activity"]
+    day = np.where(study.cohort.censored, study.cohort.days, study.cohort.metastasis_day)
+    for i, (label, group) in enumerate([("signature high", study.high), ("signature low", ~study.high)]):
+        color = line_style(i)["color"]
+        reached = group & ~study.cohort.censored
+        free = group & study.cohort.censored
+        ax.scatter(activity[reached], day[reached], s=8, alpha=0.5, linewidths=0, color=color, label=label)
+        ax.scatter(activity[free], day[free], s=18, marker="^", linewidths=0, color=color)
+    # The score is the logit of the activity plus noise: without noise, a tumour with this activity scores the median.
+    split = 1 / (1 + np.exp(-np.median(study.score)))
+    ax.axvline(split, color="black", linestyle="--", linewidth=1,
+               label=f"median score split (Irf7 activity {split:.2f} without noise)")
+    ax.set_xscale("log")
+    ax.set_ylim(0, study.cohort.days * 1.05)
+    ax.set_xlabel("true Irf7 activity of the patient's tumour (0 silenced, 1 fully on; log scale)")
+    ax.set_ylabel("model day of bone metastasis")
+    ax.set_title("Each dot is one virtual patient (triangles: still metastasis-free at the end); a colour on the\n"
+                 "wrong side of the dashed line is a patient the noisy score put in the other group", loc="left")
+    ax.legend(loc="upper left", markerscale=2)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=800, help="virtual patients (default: 800, like the paper's >800)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the random draws (default: 1)")
+    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
+    args = parser.parse_args()
+    if args.n < 1 or args.seed < 0:
+        parser.error("--n must be at least 1 and --seed at least 0")
+
+    spec = PatientSpec.load()
+    if NOISE_SD is not None:
+        spec = dataclasses.replace(spec, noise_sd=NOISE_SD)
+    study = simulate_patients(args.n, args.seed, spec)
+    days, follow_up = study.cohort.metastasis_day, study.cohort.days
+    activity = study.cohort.sampled["irf7_activity"]
+    truly_high = activity > np.median(activity)  # the split a perfect, noise-free signature would make
+
+    groups = {"signature high": study.high, "signature low": ~study.high,
+              "true Irf7 high (no noise)": truly_high, "true Irf7 low (no noise)": ~truly_high}
+    curves = {label: kaplan_meier(days[members], follow_up) for label, members in groups.items()}
+    p_signature = study.p_logrank()
+    p_true = logrank_p(days[truly_high], days[~truly_high], follow_up)
+
+    print(DISCLAIMER)
+    print(f"{args.n} virtual patients, seed {args.seed}; signature noise sd {spec.noise_sd:g} (logit scale); "
+          f"followed for {follow_up:g} model days.\n")
+    print(format_table(("split by", "n", "median days (95% CI)", "free day 60", "free at end", "log-rank p"),
+                       [[label, curve.n, median_text(curve), float(curve.at(60)), float(curve.at(follow_up)),
+                         p_text(p_signature if label.startswith("signature") else p_true) if "high" in label else ""]
+                        for label, curve in curves.items()]))
+    print()
+    wrong = np.mean(study.high != truly_high)
+    high, low = curves["signature high"], curves["signature low"]
+    print("What to notice:")
+    if p_signature is not None and p_signature < 0.05 and (low.median or 0) < (high.median or np.inf):
+        print(f"  * Patients whose tumours score high stay free of bone metastasis longer: median {median_text(high)} "
+              f"vs {median_text(low)}\n    model days (log-rank p {p_text(p_signature)}), as in the clinical study.")
+    else:
+        print(f"  * With {args.n} patients the two groups do not differ significantly (log-rank p {p_text(p_signature)}): "
+              "the study is too small\n    to show the effect. Try a larger --n.")
+    print(f"  * The noise put {wrong:.0%} of the patients in the other group than their true Irf7 activity would. "
+          f"Split by the score,\n    the medians differ by {gap(high, low)} (log-rank p {p_text(p_signature)}); split by "
+          f"the true activity, by {gap(curves['true Irf7 high (no noise)'], curves['true Irf7 low (no noise)'])} "
+          f"(p {p_text(p_true)}).\n    The patients the noise swaps sit near the split, where tumours with a little "
+          "more or a little less Irf7 do about\n    equally well (right panel): that is why a noisy signature still "
+          "separates the groups.")
+    print("  * Even at the same Irf7 activity, metastasis days differ by weeks: the patients also differ in how "
+          "many cells settle in\n    bone. A signature can predict the group's curve, not one patient's day.")
+
+    with house_style():
+        fig, (left, right) = plt.subplots(1, 2, figsize=(15, 6.2), layout="constrained")
+        plot_survival([("signature high", high), ("signature low", low)], ax=left,
+                      title=f"Bone-metastasis-free survival by signature group (log-rank p {p_text(p_signature)})")
+        left.legend(loc="upper right")  # inside the panel, where the curves have already dropped
+        left.set_xlabel("model days")
+        plot_activity(right, study)
+        fig.suptitle(f"MODEL ANALOGUE, NOT PATIENT DATA: {args.n} virtual patients split at the median of a noisy "
+                     f"Irf7 signature score (seed {args.seed})", fontsize=12)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    save_figure(fig, [args.out / "patient_signature.png", args.out / "patient_signature.svg"], overwrite=True)
+    print(f"\nFigure saved to {args.out / 'patient_signature.png'} and .svg")
+
+
+if __name__ == "__main__":
+    main()
