@@ -150,7 +150,8 @@ def _days_interval(summary: dict) -> str:
 def cohort_table(summaries: Sequence[dict]) -> str:
     """One row per cohort: size, median metastasis-free survival (95 % CI), fractions free, log-rank p."""
     header = ("scenario", "n", "median days (95% CI)", "free d30", "free d60", "free d90", "free at end", "log-rank p vs first")
-    rows = [[s["name"], s["n"], _days_interval(s), *(s["metastasis_free_at"][d] for d in ("30", "60", "90")),
+    rows = [[s["name"], s["n"], _days_interval(s),
+             *("-" if s["metastasis_free_at"][d] is None else s["metastasis_free_at"][d] for d in ("30", "60", "90")),
              s["metastasis_free_fraction"], p_text(s.get("p_logrank_vs_first"))]
             for s in summaries]
     return format_table(header, rows)
@@ -166,9 +167,13 @@ def cohort_sentences(summaries: Sequence[dict]) -> list[str]:
         lines.append(f"{s['name']} vs {first['name']}: median {_days_interval(s)} vs {_days_interval(first)} days; "
                      f"{s['metastasis_free_fraction']:.0%} vs {first['metastasis_free_fraction']:.0%} metastasis-free "
                      f"at day {s['days']:g}; log-rank p {p_text(p)}, {verdict}.")
-    lines.append(f"Seed {first['seed']} gives every cohort the same draws of the varied parameters, so arms differ "
-                 "only in their treatment.")
+    lines.append(f"Each arm draws its own mice from seed {first['seed']} (as in an experiment), so the arms are "
+                 "independent samples; the same seed gives the same numbers.")
     return lines
+
+
+def _never_if_none(days: float | None) -> float:
+    return float("inf") if days is None else days
 
 
 def patient_table(summary: dict) -> str:
@@ -181,7 +186,15 @@ def patient_sentences(summary: dict) -> list[str]:
     """What the split shows, in words."""
     high, low = summary["groups"]["signature high"], summary["groups"]["signature low"]
     p = summary["p_logrank"]
-    return [f"Patients whose tumours score high on the Irf7 signature stay free of bone metastasis longer: median "
-            f"{_days_interval(high)} vs {_days_interval(low)} model days (log-rank p {p_text(p)}).",
+    better = _never_if_none(high["median_days"]) > _never_if_none(low["median_days"]) or (
+        high["median_days"] == low["median_days"] and high["metastasis_free_fraction"] > low["metastasis_free_fraction"])
+    significant = p is not None and p < 0.05
+    if better and significant:
+        verdict = "Patients whose tumours score high on the Irf7 signature stay free of bone metastasis longer"
+    elif better:
+        verdict = "High-signature patients did a little better, but not significantly at the 5 % level"
+    else:
+        verdict = "In this draw high-signature patients did not do better (try a larger --n)"
+    return [f"{verdict}: median {_days_interval(high)} vs {_days_interval(low)} model days (log-rank p {p_text(p)}).",
             "The score is measured with noise, so some tumours with real Irf7 activity land in the low group and the "
             "curves are closer than the true activities would make them."]

@@ -34,24 +34,38 @@ per-step overhead, small enough to keep memory to a few tens of MB."""
 
 def check_size(n: Any, flag: str = "--n") -> int:
     """Return ``n`` as a whole number >= 1, else raise InputError naming ``flag``."""
-    if isinstance(n, bool) or not (isinstance(n, (int, np.integer)) or (isinstance(n, str) and n.strip().isdigit())):
+    value = _whole_number(n)
+    if value is None or value < 1:
         raise InputError(f"{flag} must be a whole number >= 1, not {n!r}")
-    if int(n) < 1:
-        raise InputError(f"{flag} must be a whole number >= 1, not {n!r}")
-    return int(n)
+    return value
 
 
 def check_seed(seed: Any, flag: str = "--seed") -> int:
     """Return ``seed`` as a whole number >= 0, else raise InputError naming ``flag``."""
-    text = str(seed).strip()
-    if isinstance(seed, bool) or not text.isdigit():
+    value = _whole_number(seed)
+    if value is None:
         raise InputError(f"{flag} must be a whole number >= 0, not {seed!r}")
-    return int(text)
+    return value
 
 
-def parameter_stream(seed: int, name: str) -> np.random.Generator:
-    """The random stream of one parameter: fixed by the seed and the parameter's name."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)))
+def _whole_number(raw: Any) -> int | None:
+    """``raw`` as a non-negative int if it is one (int or plain ASCII digits), else None."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, (int, np.integer)):
+        return int(raw) if raw >= 0 else None
+    text = str(raw).strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def parameter_stream(seed: int, group: str, name: str) -> np.random.Generator:
+    """The random stream of one parameter in one group of mice: fixed by the seed and both names.
+
+    Each arm (``group``, the scenario's name) gets its own mice, as in an
+    experiment, so arms are independent samples for the log-rank test.
+    """
+    key = (zlib.crc32(group.encode()), zlib.crc32(name.encode()))
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
 
 
 def sample_parameters(scenario: Scenario, n: int, seed: int) -> dict[str, np.ndarray]:
@@ -65,7 +79,7 @@ def sample_parameters(scenario: Scenario, n: int, seed: int) -> dict[str, np.nda
     sampled = {}
     for name, spread in sorted(scenario.variability.items()):
         param = scenario.parameters[name]
-        values = param.value * np.exp(spread.sigma * parameter_stream(seed, name).standard_normal(n))
+        values = param.value * np.exp(spread.sigma * parameter_stream(seed, scenario.name, name).standard_normal(n))
         sampled[name] = values if param.maximum is None else np.minimum(values, param.maximum)
     return sampled
 
@@ -125,7 +139,7 @@ class Cohort:
             "median_days": curve.median,
             "median_ci": [low, high],
             "metastasis_free_fraction": float(curve.at(self.days)),
-            "metastasis_free_at": {f"{d:g}": float(curve.at(d)) for d in at_days},
+            "metastasis_free_at": {f"{d:g}": float(curve.at(d)) if d <= self.days else None for d in at_days},
             "variability": {k: v.sigma for k, v in self.scenario.variability.items()},
             "version": self.version,
         }

@@ -121,8 +121,9 @@ def simulate_patients(n: int, seed: int, spec: PatientSpec | None = None, days: 
     spec = spec or PatientSpec.load()
     scenario = spec.scenario if days is None else spec.scenario.with_changes(days=days, where="--days")
     cap = scenario.parameters["irf7_activity"].maximum or 1.0
-    z = parameter_stream(seed, "irf7_activity").standard_normal(n)
+    z = parameter_stream(seed, scenario.name, "irf7_activity").standard_normal(n)
     activity = cap / (1.0 + np.exp(-(_logit(spec.activity_median) + spec.activity_sigma * z)))
     cohort = simulate_cohort(scenario, n, seed, extra={"irf7_activity": activity}, workers=workers)
-    score = np.log(activity / (cap - activity)) + spec.noise_sd * parameter_stream(seed, "signature-noise").standard_normal(n)
+    noise = parameter_stream(seed, scenario.name, "signature-noise").standard_normal(n)
+    score = np.log(activity / (cap - activity)) + spec.noise_sd * noise
     return PatientStudy(cohort=cohort, score=score, high=score > np.median(score))

@@ -111,9 +111,10 @@ class Scenario:
         return changed
 
 
-def scenario_names() -> list[str]:
-    """Names of the scenarios shipped with tumorsim, sorted."""
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+def scenario_names(model: str | None = None) -> list[str]:
+    """Names of the scenarios shipped with tumorsim, sorted; only ``model``'s if given."""
+    paths = sorted(SCENARIO_DIR.glob("*.toml"), key=lambda p: p.stem)
+    return [p.stem for p in paths if model is None or read_toml(p).get("model", "irf7") == model]
 
 
 def _source(name_or_path: str | Path) -> tuple[dict[str, Any], Path]:

@@ -62,7 +62,8 @@ class SurvivalCurve:
         return (observed[None, :] >= np.atleast_1d(days)[:, None]).sum(axis=1).reshape(days.shape)
 
     def _first_below_half(self, curve: np.ndarray) -> float | None:
-        below = np.flatnonzero(curve <= 0.5)
+        # products of fractions land a rounding error above an exact half
+        below = np.flatnonzero(curve <= 0.5 + 1e-12)
         return float(self.time[below[0]]) if len(below) else None
 
     @property
@@ -115,5 +116,7 @@ def kaplan_meier(metastasis_day: np.ndarray, follow_up: float, confidence: float
 
 def logrank_p(first: np.ndarray, second: np.ndarray, follow_up: float) -> float | None:
     """Two-sided log-rank p-value between two groups' metastasis days (None if undefined)."""
+    if np.all(np.isnan(first)) and np.all(np.isnan(second)):
+        return None  # no events at all: nothing to compare
     result = stats.logrank(censored_data(first, follow_up), censored_data(second, follow_up))
     return None if np.isnan(result.pvalue) else float(result.pvalue)

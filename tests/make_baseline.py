@@ -27,7 +27,7 @@ def compute() -> dict[str, float | None]:
     """Metastasis day [day] of each scenario's default run; None: none in follow-up."""
     import sim
 
-    return {name: sim.run(name).metastasis_day for name in sim.scenario_names()}
+    return {name: sim.run(name).metastasis_day for name in sim.scenario_names("irf7")}
 
 
 def main() -> None:

@@ -393,8 +393,6 @@ def test_cohort_requires_n_and_seed(flag, cli):
     assert_one_line_error(cli("cohort", "irf7-silenced", *[x for pair in argv.items() for x in pair]), flag)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG sim/cohort.py check_size/check_seed: str.isdigit() accepts digits such as "
-                   "'²' that int() rejects, so the ValueError escapes as a traceback (exit 1) instead of exit 2")
 @pytest.mark.parametrize("flag", ["--n", "--seed"])
 def test_cohort_superscript_digit_is_a_clear_error(flag, cli):
     options = {"--n": "5", "--seed": "1", flag: "²"}
@@ -422,9 +420,6 @@ def test_cohort_refuses_an_existing_meta_file_without_force(cli, tmp_path):
     assert not out.exists() and meta.read_text(encoding="utf-8") == "{}"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG sim/cohort.py Cohort.summary (and SurvivalCurve.at): fractions metastasis-free "
-                   "are reported for days past the end of follow-up (the last value is carried on), so with --days 20 "
-                   "the table and JSON give 'free d90' although no mouse was followed past day 20")
 def test_cohort_does_not_report_fractions_past_the_end_of_follow_up(cli):
     outcome = cli("cohort", "irf7-restored", "--n", 10, "--seed", 1, "--days", 20, "--json")
     assert outcome.code == 0, outcome.err

@@ -21,7 +21,7 @@ TEN = {
 
 
 def test_the_ten_scenarios_of_the_paper_are_shipped():
-    assert set(sim.scenario_names()) == TEN
+    assert set(sim.scenario_names("irf7")) == TEN
 
 
 def test_baseline_arm_metastasizes_within_follow_up(runs):
@@ -83,10 +83,10 @@ def test_more_irf7_activity_never_brings_metastasis_earlier(cli, day_of):
 
 def test_baseline_file_lists_every_scenario():
     baseline = json.loads(BASELINE.read_text(encoding="utf-8"))
-    assert set(baseline) == set(sim.scenario_names()), "run tests/make_baseline.py after adding or removing a scenario"
+    assert set(baseline) == set(sim.scenario_names("irf7")), "run tests/make_baseline.py after adding or removing a scenario"
 
 
-@pytest.mark.parametrize("name", sim.scenario_names())
+@pytest.mark.parametrize("name", sim.scenario_names("irf7"))
 def test_metastasis_days_match_the_seeded_baseline(name, runs):
     """A moved day fails here; if the change is intended, rerun tests/make_baseline.py (see its docstring)."""
     expected = json.loads(BASELINE.read_text(encoding="utf-8"))[name]

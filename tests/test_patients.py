@@ -82,13 +82,16 @@ def test_patients_text_says_it_is_an_analogue_not_patient_data(cli):
     assert "log-rank p" in outcome.out
 
 
-@pytest.mark.xfail(strict=True, reason="BUG sim/analysis.py patient_sentences: always says high-signature patients 'stay "
-                   "free of bone metastasis longer', even when the numbers printed beside it show the opposite")
 def test_patients_text_does_not_claim_an_effect_the_numbers_do_not_show(cli):
-    argv = ["patients", "--n", 2, "--seed", 1]
-    data = strict_json(cli(*argv, "--json").out)
-    high, low = data["groups"]["signature high"], data["groups"]["signature low"]
-    assert never(high["median_days"]) < never(low["median_days"])  # this draw: the high patient fares worse
+    # with two patients, some seeds make the high-signature patient fare worse
+    for seed in range(40):
+        argv = ["patients", "--n", 2, "--seed", seed]
+        data = strict_json(cli(*argv, "--json").out)
+        high, low = data["groups"]["signature high"], data["groups"]["signature low"]
+        if never(high["median_days"]) < never(low["median_days"]):
+            break
+    else:
+        pytest.fail("no seed in 0-39 gave a high-signature patient faring worse")
     assert "stay free of bone metastasis longer" not in cli(*argv).out
 
 

@@ -13,7 +13,7 @@ NAMES = sim.get_model("irf7").state_names
 RESECTION_DAY = 14.0
 
 
-@pytest.mark.parametrize("name", sim.scenario_names())
+@pytest.mark.parametrize("name", sim.scenario_names("irf7"))
 def test_default_tolerances_are_converged(name, runs):
     default = runs[name]
     tight = sim.run(name, rtol=1e-10, atol=1e-10)
@@ -54,7 +54,7 @@ def test_every_gives_exactly_the_grid(name, days, every):
     assert np.all(np.diff(result.time) > 0)  # a grid: no repeated jump days
 
 
-@pytest.mark.parametrize("name", sim.scenario_names())
+@pytest.mark.parametrize("name", sim.scenario_names("irf7"))
 def test_every_agrees_with_the_default_run(name, runs):
     default = runs[name]
     gridded = sim.run(name, every=1.0)
@@ -74,7 +74,7 @@ def test_every_agrees_with_the_default_run(name, runs):
 
 
 @pytest.mark.parametrize("every", [5.0, 7.5])
-@pytest.mark.parametrize("name", sim.scenario_names())
+@pytest.mark.parametrize("name", sim.scenario_names("irf7"))
 def test_metastasis_day_is_root_found_not_read_off_the_grid(name, every, runs):
     default = runs[name]
     gridded = sim.run(name, every=every)
@@ -93,7 +93,7 @@ def test_metastasis_day_has_a_fractional_part(runs):
     assert all(abs(d - round(d)) > 1e-6 for d in days)
 
 
-@pytest.mark.parametrize("name", sim.scenario_names())
+@pytest.mark.parametrize("name", sim.scenario_names("irf7"))
 def test_metastasis_day_is_where_burden_meets_the_threshold(name, runs):
     result = runs[name]
     threshold = result.parameters["detection_threshold"]
@@ -114,7 +114,7 @@ def test_metastasis_day_is_zero_when_burden_starts_above_threshold():
     assert result.metastasis_day == 0.0
 
 
-@pytest.mark.parametrize("name", sim.scenario_names())
+@pytest.mark.parametrize("name", sim.scenario_names("irf7"))
 def test_resection_makes_the_primary_exactly_zero(name, runs):
     result = runs[name]
     at = np.flatnonzero(result.time == RESECTION_DAY)

@@ -139,9 +139,6 @@ def test_median_is_none_when_more_than_half_stay_free():
     assert curve.median is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG sim/survival.py SurvivalCurve._first_below_half: compares the product-limit "
-                   "estimate with 0.5 exactly, so round-off (0.5 + 1e-16) turns a median of exactly half into None "
-                   "for some group sizes (e.g. 24 mice, 12 events)")
 def test_median_when_exactly_half_have_metastasis_does_not_depend_on_round_off():
     # n mice, metastasis on days 1..n/2, the other half free at follow-up: S drops to exactly 1/2 on day n/2,
     # so by the curve's own definition (None only if MORE than half stay free) the median is day n/2.
@@ -288,9 +285,6 @@ def test_logrank_is_undefined_when_neither_group_has_an_event():
         assert logrank_p(np.full(4, NAN), np.full(6, NAN), 8.0) is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG sim/survival.py logrank_p: scipy's RuntimeWarning (0/0 statistic) escapes when "
-                   "no mouse in either group has metastasis, so e.g. 'tumorsim cohort 66cl4 66cl4 --n 3 --seed 1 "
-                   "--days 5' prints two warning lines with scipy source to stderr on a successful run")
 def test_logrank_without_events_returns_none_quietly():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
