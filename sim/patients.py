@@ -82,6 +82,11 @@ class PatientStudy:
     score: np.ndarray
     high: np.ndarray
 
+    @property
+    def activity(self) -> np.ndarray:
+        """Each patient's true Irf7 activity (0-1)."""
+        return self.cohort.sampled["irf7_activity"]
+
     def curves(self) -> dict[str, SurvivalCurve]:
         """Kaplan-Meier curves of the high- and low-signature groups."""
         days, follow_up = self.cohort.metastasis_day, self.cohort.days

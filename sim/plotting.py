@@ -170,6 +170,7 @@ def plot_burden(
     ax: Axes | None = None,
     title: str = "Bone metastasis: burden over time (dots: day of detection)",
     legend_loc: str = "lower right",
+    legend_options: dict | None = None,
 ) -> Axes:
     """Bone burden of several runs on a log axis, threshold, surgery and metastasis days marked."""
     with house_style():
@@ -195,16 +196,22 @@ def plot_burden(
         ax.set_xlabel("days after tumour cell injection")
         ax.set_ylabel("bone metastatic burden (cells)")
         ax.set_title(title, loc="left")
-        ax.legend(loc=legend_loc)
+        ax.legend(**{"loc": legend_loc, **(legend_options or {})})
     return ax
 
 
 def plot_state(
-    results: Sequence[Result], state: str, ax: Axes | None = None, log: bool | None = None, title: str | None = None
+    results: Sequence[Result],
+    state: str,
+    ax: Axes | None = None,
+    log: bool | None = None,
+    title: str | None = None,
+    ylabel: str | None = None,
 ) -> Axes:
     """One state of several runs over time, labelled with its unit; the first run's schedule marked.
 
-    ``log`` defaults to a log axis for cell counts and interferon, linear otherwise.
+    ``log`` defaults to a log axis for cell counts and interferon, linear otherwise;
+    ``ylabel`` defaults to the state's meaning and unit.
     """
     with house_style():
         if ax is None:
@@ -216,7 +223,8 @@ def plot_state(
             ax.set_yscale("log")
         mark_schedule(ax, results[0])
         ax.set_xlabel(time_label(results[0]))
-        ax.set_ylabel(f"{described.meaning} ({described.unit})" if described.unit != "1" else described.meaning)
+        default = f"{described.meaning} ({described.unit})" if described.unit != "1" else described.meaning
+        ax.set_ylabel(ylabel or default)
         ax.set_title(title or f"{described.meaning.capitalize()} ({state})", loc="left")
         ax.legend(loc="best")
     return ax
@@ -226,6 +234,7 @@ def plot_survival(
     curves: Sequence[tuple[str, SurvivalCurve]],
     ax: Axes | None = None,
     title: str = "Metastasis-free survival (Kaplan-Meier, shaded: 95 % confidence band)",
+    legend_options: dict | None = None,
 ) -> Axes:
     """Kaplan-Meier curves with confidence bands, censoring marks and numbers at risk under the axis.
 
@@ -252,7 +261,7 @@ def plot_survival(
         ax.set_xlabel("days after tumour cell injection")
         ax.set_ylabel("fraction metastasis-free")
         ax.set_title(title, loc="left")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax.legend(**{"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), **(legend_options or {})})
         _numbers_at_risk(ax, curves, end)
     return ax
 

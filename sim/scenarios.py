@@ -93,12 +93,16 @@ class Scenario:
         initial: Mapping[str, Any] | None = None,
         days: float | None = None,
         schedule: list[Mapping[str, Any]] | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        variability: Mapping[str, float] | None = None,
         where: str = "--set",
     ) -> Scenario:
-        """Return a copy with parameter values, initial states, follow-up or schedule changed.
+        """Return a copy with parameter values, initial states, follow-up, schedule or labels changed.
 
         Initial states not given explicitly are recomputed from the new parameters;
-        ``schedule`` replaces the whole list of ``[[schedule]]`` entries.
+        ``schedule`` replaces the whole list of ``[[schedule]]`` entries;
+        ``variability`` sets log-normal spreads (sigma) by parameter name.
         """
         changed = replace(
             self,
@@ -106,6 +110,10 @@ class Scenario:
             initial_overrides={**self.initial_overrides, **_checked_initial(initial or {}, self.model, "--init")},
             days=self.days if days is None else _checked_days(days, "--days"),
             schedule_entries=self.schedule_entries if schedule is None else tuple(schedule),
+            name=self.name if name is None else name,
+            description=self.description if description is None else description,
+            variability=_variability(self.variability, variability or {}, self.parameters, Path(where),
+                                     "set by user"),
         )
         changed.schedule  # noqa: B018 - build now, so a bad entry is reported here
         return changed
@@ -207,7 +215,11 @@ def _parameter_file_path(data: Mapping[str, Any], model: Model, scenario_file: P
 
 
 def _variability(
-    defaults: Mapping[str, Variability], sigmas: Mapping[str, Any], params: ParameterSet, path: Path
+    defaults: Mapping[str, Variability],
+    sigmas: Mapping[str, Any],
+    params: ParameterSet,
+    path: Path,
+    rationale: str | None = None,
 ) -> dict[str, Variability]:
     """The parameter file's spreads, with the scenario's ``[variability]`` sigmas added or replacing them."""
     spreads = dict(defaults)
@@ -215,7 +227,7 @@ def _variability(
         if name not in params:
             raise InputError(f"{path}: variability: unknown parameter '{name}'{closest(name, params)}")
         sigma = checked_number(raw, f"{path}: variability.{name}")
-        spreads[name] = Variability(name, sigma, f"set in scenario {path.name}")
+        spreads[name] = Variability(name, sigma, rationale or f"set in scenario {path.name}")
     return spreads
 
 
