@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from ..errors import InputError
 from ..naming import closest
-from . import irf7
+from . import depillis2005, irf7, kirschner1998, kuznetsov1994
 from .base import Model, State
 
-MODELS: dict[str, Model] = {m.name: m for m in (irf7.MODEL,)}
+MODELS: dict[str, Model] = {
+    m.name: m
+    for m in (
+        irf7.MODEL,
+        kuznetsov1994.MODEL,
+        kuznetsov1994.MODEL_DIMENSIONLESS,
+        depillis2005.MODEL,
+        kirschner1998.MODEL,
+    )
+}
 
 
 def get_model(name: str, where: str = "") -> Model:
