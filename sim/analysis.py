@@ -61,7 +61,8 @@ def describe(result: Result) -> str:
 
 
 def _state_sentences(result: Result) -> list[str]:
-    lines = [f"Over {result.days:g} {result.time_unit}s:"]
+    span = "dimensionless time units" if result.time_unit == "1" else f"{result.time_unit}s"
+    lines = [f"Over {result.days:g} {span}:"]
     for state in result.scenario.model.states:
         series = result[state.name]
         unit = "" if state.unit == "1" else f" {state.unit}"

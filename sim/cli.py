@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -281,5 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SolverError as exc:
         print(f"tumorsim: solver error: {exc}", file=sys.stderr)
         return 1
-    print(output)
+    try:
+        print(output)
+    except BrokenPipeError:  # the reader (e.g. `head`) closed the pipe: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps Python's exit flush quiet
     return 0

@@ -18,12 +18,14 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import root
+from scipy.stats import qmc
 
 from .models import Model
 
 SEARCH_RANGE = (1e-6, 1e12)
 """Starting values are drawn between these, log-uniformly, in each state's unit."""
-STARTS_PER_FACE = 120
+STARTS_PER_FACE = 512
+_SOBOL_RNG = "rng" in qmc.Sobol.__init__.__code__.co_varnames  # keyword renamed in SciPy 1.15
 TOLERANCE = 1e-9
 """A point is an equilibrium when every per-capita rate (or, for a zero
 state, its rate relative to the largest term) is below this."""
@@ -90,11 +92,14 @@ def find_equilibria(model: Model, params: dict[str, float], seed: int = 0) -> li
         Seed of the starting points (the search is deterministic for a given seed).
     """
     n = len(model.states)
-    rng = np.random.default_rng(seed)
+    low, high = np.log(SEARCH_RANGE)
     found: list[np.ndarray] = []
     for zero in itertools.chain.from_iterable(itertools.combinations(range(n), k) for k in range(n)):
         free = [i for i in range(n) if i not in zero]
-        for start in rng.uniform(*np.log(SEARCH_RANGE), size=(STARTS_PER_FACE, len(free))):
+        # a scrambled Sobol sequence covers the log-space box more evenly than independent draws
+        sobol = qmc.Sobol(len(free), scramble=True, rng=np.random.default_rng(seed)) if _SOBOL_RNG else (
+            qmc.Sobol(len(free), scramble=True, seed=seed))
+        for start in low + (high - low) * sobol.random(STARTS_PER_FACE):
             candidate = _solve_face(model, params, free, start)
             if candidate is not None and not any(_same(candidate, other) for other in found):
                 found.append(candidate)
@@ -127,6 +132,8 @@ def _solve_face(model: Model, params: dict[str, float], free: list[int], log_sta
     if not solution.success or not np.all(np.isfinite(solution.x)):
         return None
     y = state(solution.x)
+    if np.any(y[free] < 1e-100):  # really a point of a lower face, where this state is exactly zero
+        return None
     return y if np.all(np.isfinite(y)) and _residual(model, y, params) < TOLERANCE else None
 
 

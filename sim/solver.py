@@ -10,6 +10,8 @@ detection threshold, found by solve_ivp's event root-finding on the dense
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.integrate import solve_ivp
 
@@ -67,24 +69,26 @@ def solve(
         for jump in scenario.schedule.jumps_at(start):
             i = names.index(jump.state)
             y[i] = y[i] * jump.scale + jump.add
+        coords = Coordinates(np.array([name in model.log_states for name in names]) & (y > 0))
         sol = solve_ivp(
-            model.rhs, (start, stop), y, method=method, rtol=rtol, atol=atol,
-            args=(scenario.schedule.parameters_at(start, base),), events=crossing, dense_output=grid is not None,
+            coords.wrap(model.rhs), (start, stop), coords.to_solver(y), method=method, rtol=rtol, atol=atol,
+            args=(scenario.schedule.parameters_at(start, base),), events=coords.wrap_event(crossing),
+            dense_output=grid is not None,
         )
         if not sol.success:
             raise SolverError(f"{scenario.name}: solver failed on days {start:g}-{stop:g}: {sol.message}")
         evaluations += sol.nfev
         if detection_day is None and crossing is not None and len(sol.t_events[0]):
             detection_day = float(sol.t_events[0][0])
-        worst_negative = min(worst_negative, float(sol.y.min(initial=0.0)))
+        worst_negative = min(worst_negative, float(sol.y[~coords.log].min(initial=0.0)))
         if grid is None:
             times.append(sol.t)
-            values.append(sol.y)
+            values.append(coords.to_states(sol.y))
         else:
             inside = grid[(grid >= start) & ((grid < stop) | (stop == cuts[-1]))]
             times.append(inside)
-            values.append(sol.sol(inside) if inside.size else np.empty((len(names), 0)))
-        y = sol.y[:, -1].copy()
+            values.append(coords.to_states(sol.sol(inside)) if inside.size else np.empty((len(names), 0)))
+        y = coords.to_states(sol.y[:, -1])
 
     if worst_negative < -NEGATIVE_SLACK * atol:
         raise SolverError(f"{scenario.name}: a state went negative ({worst_negative:.3g}); tighten --atol/--rtol")
@@ -95,6 +99,51 @@ def solve(
         metastasis_day=detection_day,
         solver={"method": method, "rtol": rtol, "atol": atol, "rhs_evaluations": evaluations, "segments": len(cuts) - 1},
     )
+
+
+@dataclass(frozen=True)
+class Coordinates:
+    """Which states the solver integrates as logarithms (``log`` mask over the states).
+
+    A tumour whose equation is growth minus kill, dT/dt = T g(...), becomes
+    d(ln T)/dt = g(...) in log coordinates: it can shrink to 1e-40 cells and
+    grow back exactly, and it can never turn negative. Models name such
+    states in ``Model.log_states``; a state that is zero stays linear.
+    """
+
+    log: np.ndarray
+
+    def to_solver(self, y: np.ndarray) -> np.ndarray:
+        u = np.array(y, dtype=float)
+        u[self.log] = np.log(u[self.log])
+        return u
+
+    def to_states(self, u: np.ndarray) -> np.ndarray:
+        y = np.array(u, dtype=float)
+        y[self.log] = np.exp(np.minimum(y[self.log], 700.0))
+        return y
+
+    def wrap(self, rhs):
+        if not self.log.any():
+            return rhs
+
+        def in_log(t, u, *args):
+            y = self.to_states(u)
+            dy = rhs(t, y, *args)
+            dy[self.log] = dy[self.log] / np.maximum(y[self.log], 1e-300)
+            return dy
+
+        return in_log
+
+    def wrap_event(self, event):
+        if event is None or not self.log.any():
+            return event
+
+        def in_log(t, u, *args):
+            return event(t, self.to_states(u), *args)
+
+        in_log.direction = event.direction
+        return in_log
 
 
 def _detection_event(model, base):

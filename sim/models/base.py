@@ -53,6 +53,8 @@ class Model:
     dose_state: str | None = None
     dose_volume_parameter: str | None = None
     depletion_parameters: Mapping[str, str] = field(default_factory=dict)
+    #: states the solver integrates as logarithms (tumour states of the form dT/dt = T g(...))
+    log_states: tuple[str, ...] = ()
     #: unit of time ("day"; "1" for a dimensionless model) and default follow-up in it
     time_unit: str = "day"
     default_days: float = 120.0

@@ -76,5 +76,6 @@ MODEL = Model(
     ),
     rhs=rhs,
     initial_state=initial_state,
+    log_states=("T",),
     default_days=60.0,
 )

@@ -74,5 +74,6 @@ MODEL = Model(
     rhs=rhs,
     jacobian=jacobian,
     initial_state=initial_state,
+    log_states=("T",),
     default_days=1000.0,
 )

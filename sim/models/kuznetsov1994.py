@@ -116,6 +116,7 @@ MODEL = Model(
     rhs=rhs,
     jacobian=jacobian,
     initial_state=initial_state,
+    log_states=("T",),
     default_days=1000.0,
 )
 
@@ -129,6 +130,7 @@ MODEL_DIMENSIONLESS = Model(
     rhs=rhs_dimensionless,
     jacobian=jacobian_dimensionless,
     initial_state=initial_state_dimensionless,
+    log_states=("y",),
     time_unit="1",
     default_days=110.0,
 )
