@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import zlib
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 from .batch import BATCH_ATOL, BATCH_RTOL, solve_batch
 from .errors import InputError
 from .fileio import write_all
+from .parallel import run_all
 from .scenarios import Scenario
 from .survival import SurvivalCurve, kaplan_meier
 from .version import __version__
@@ -215,13 +215,6 @@ def simulate_cohort(
     sampled = {**sample_parameters(scenario, n, seed), **(extra or {})}
     if not sampled:  # nothing varies: every mouse is the same, but still solved as a batch
         sampled = {"inoculum": np.full(n, scenario.parameters["inoculum"].value)}
-    starts = range(0, n, chunk_size)
-    chunks = [{k: v[s:s + chunk_size] for k, v in sampled.items()} for s in starts]
-    if executor is None and len(chunks) > 1 and (workers or os.cpu_count() or 1) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers or os.cpu_count() or 1, len(chunks))) as pool:
-            days = list(pool.map(_solve_chunk, *zip(*[(scenario, c, rtol, atol) for c in chunks])))
-    elif executor is not None:
-        days = list(executor.map(_solve_chunk, *zip(*[(scenario, c, rtol, atol) for c in chunks])))
-    else:
-        days = [_solve_chunk(scenario, c, rtol, atol) for c in chunks]
+    chunks = [{k: v[s:s + chunk_size] for k, v in sampled.items()} for s in range(0, n, chunk_size)]
+    days = run_all(_solve_chunk, [(scenario, c, rtol, atol) for c in chunks], workers=workers, executor=executor)
     return Cohort(scenario=scenario, seed=seed, sampled=sampled, metastasis_day=np.concatenate(days))

@@ -1,0 +1,89 @@
+"""Run many independent jobs on a ``concurrent.futures`` executor, with progress.
+
+Sweeps and sensitivity analyses call one function on many inputs. Locally
+they use a process pool over this machine's cores; any other executor with
+the standard ``submit`` interface can be passed instead, for example a Dask
+distributed client's ``client.get_executor()`` to spread a large Sobol
+analysis over a cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from typing import Any, TextIO
+
+from .errors import InputError
+
+
+def check_workers(workers: Any, flag: str = "--workers") -> int | None:
+    """``workers`` as a whole number >= 1 (None: one per core)."""
+    if workers is None:
+        return None
+    text = str(workers).strip()
+    if isinstance(workers, bool) or not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise InputError(f"{flag} must be a whole number >= 1, not {workers!r}")
+    return int(text)
+
+
+class Progress:
+    """Prints 'label: done/total' to a stream, at most ~20 times per run; silent when off."""
+
+    def __init__(self, label: str, total: int, stream: TextIO | None = sys.stderr):
+        self.label, self.total, self.stream, self.done = label, total, stream, 0
+        self._every = max(1, total // 20)
+
+    def advance(self, count: int = 1) -> None:
+        self.done += count
+        if self.stream is not None and (self.done % self._every == 0 or self.done == self.total):
+            end = "\n" if self.done == self.total else "\r"
+            print(f"{self.label}: {self.done}/{self.total}", end=end, file=self.stream, flush=True)
+
+
+def run_all(
+    function: Callable[..., Any],
+    jobs: Sequence[tuple],
+    *,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> list[Any]:
+    """``[function(*job) for job in jobs]``, in order, spread over processes.
+
+    Parameters
+    ----------
+    function : callable
+        A module-level function (picklable), called once per job.
+    jobs : sequence of tuples
+        Arguments of each call.
+    workers : int, optional
+        Processes of the local pool (default: one per core; 1 runs in this process).
+    executor : concurrent.futures.Executor, optional
+        Use this executor instead of a local pool (``workers`` is then ignored).
+    progress : Progress, optional
+        Advanced once per finished job.
+    """
+    if executor is not None:
+        return _collect(executor, function, jobs, progress)
+    count = min(workers or os.cpu_count() or 1, len(jobs))
+    if count <= 1:
+        results = []
+        for job in jobs:
+            results.append(function(*job))
+            if progress:
+                progress.advance()
+        return results
+    with ProcessPoolExecutor(max_workers=count) as pool:
+        return _collect(pool, function, jobs, progress)
+
+
+def _collect(executor: Executor, function: Callable[..., Any], jobs: Iterable[tuple], progress: Progress | None) -> list:
+    futures = {executor.submit(function, *job): index for index, job in enumerate(jobs)}
+    results: list[Any] = [None] * len(futures)
+    for future in as_completed(futures):
+        results[futures[future]] = future.result()
+        if progress:
+            progress.advance()
+    return results
