@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from . import analysis, api
 from .cohort import check_seed, check_size, cohorts_to_csv, simulate_cohort
 from .equilibria import find_equilibria
@@ -20,6 +22,7 @@ from .patients import DISCLAIMER, PatientSpec, simulate_patients
 from .scenarios import load_scenario, scenario_names
 from .solver import DEFAULT_ATOL, DEFAULT_RTOL
 from .survival import logrank_p
+from .sweeps import dose_grid, parameter_sweep, sweep_values
 from .version import __version__
 
 
@@ -91,6 +94,26 @@ def build_parser() -> argparse.ArgumentParser:
     equilibria.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
                             help="change a parameter (repeatable)")
     equilibria.add_argument("--json", action="store_true", help="print a machine-readable list instead of text")
+
+    sweep = commands.add_parser("sweep", help="metastasis day across a range of one parameter, for several scenarios")
+    sweep.add_argument("scenarios", nargs="+", help="scenario names or TOML files")
+    sweep.add_argument("--parameter", required=True, help="parameter to vary ('tumorsim show NAME' lists them)")
+    sweep.add_argument("--from", dest="low", required=True, help="lowest value, in the parameter's unit")
+    sweep.add_argument("--to", dest="high", required=True, help="highest value")
+    sweep.add_argument("--steps", default="11", help="number of values (>= 2, default 11)")
+    sweep.add_argument("--log", action="store_true", help="space the values geometrically")
+    doses = commands.add_parser("doses", help="interferon dose x interval x start day: delay of bone metastasis")
+    doses.add_argument("scenario", nargs="?", default="ifn-dosed", help="scenario whose doses are replaced (default ifn-dosed)")
+    doses.add_argument("--amounts", default="1e4,1e5,1e6", help="IU per injection, comma-separated")
+    doses.add_argument("--intervals", default="1,2,3,7", help="days between doses, comma-separated")
+    doses.add_argument("--starts", default="1,7,15", help="day of the first dose, comma-separated")
+    for sub in (sweep, doses):
+        sub.add_argument("--n", default="0", help="also run a cohort of N mice per point (median survival; default 0: off)")
+        sub.add_argument("--seed", default="0", help="seed of the cohorts (whole number >= 0)")
+        sub.add_argument("--workers", help="processes to use (default: one per core)")
+        sub.add_argument("--plot", metavar="PATH", help="save the figure (.png, .svg or .pdf)")
+        sub.add_argument("--json", action="store_true", help="print a machine-readable result instead of text")
+        sub.add_argument("--force", action="store_true", help="replace output files that already exist")
 
     cohort = commands.add_parser("cohort", help="virtual cohorts: metastasis-free survival of N mice per scenario")
     cohort.add_argument("scenarios", nargs="+", help="scenario names or TOML files (the first is the reference)")
@@ -260,6 +283,77 @@ def _complex_text(value: complex) -> str:
     return f"{value.real:.4g}{value.imag:+.4g}i"
 
 
+def _numbers(raw: str, flag: str) -> list[float]:
+    values = []
+    for part in raw.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            raise InputError(f"{flag} takes comma-separated numbers, not '{raw}'") from None
+        if not math.isfinite(value) or value < 0:
+            raise InputError(f"{flag} values must be numbers >= 0, not '{part.strip()}'")
+        values.append(value)
+    return values
+
+
+def _sweep(args: argparse.Namespace) -> str:
+    _check_outputs(args)
+    steps = check_size(args.steps, "--steps")
+    low, high = (_finite(v, flag) for v, flag in ((args.low, "--from"), (args.high, "--to")))
+    if steps < 2 or high <= low:
+        raise InputError(f"--from must be below --to and --steps at least 2, not --from {low:g} --to {high:g} --steps {steps}")
+    if args.log and low <= 0:
+        raise InputError(f"--log needs --from > 0, not {low:g}")
+    scenarios = [api.prepare(name) for name in args.scenarios]
+    if args.parameter not in scenarios[0].parameters:
+        scenarios[0].with_changes(parameters={args.parameter: low}, where="--parameter")  # raises with a suggestion
+    result = parameter_sweep(scenarios, args.parameter, sweep_values(low, high, steps, args.log),
+                             cohort_n=check_seed(args.n, "--n"), seed=check_seed(args.seed), workers=_workers(args.workers),
+                             progress=True)
+    if args.plot:
+        from .plotting import plot_sweep, save_figure
+
+        save_figure(plot_sweep(result).figure, [args.plot], overwrite=args.force)
+    if args.json:
+        return json.dumps({"version": __version__, **result.to_dict()}, indent=2)
+    header = [f"{args.parameter} [{result.unit}]"] + [f"{name}: metastasis day" for name in result.scenarios]
+    rows = [[float(v)] + [None if np.isnan(d) else float(d) for d in result.metastasis_day[:, k]]
+            for k, v in enumerate(result.values)]
+    return "\n".join([analysis.format_table(header, rows), "",
+                      f"'none': no bone metastasis within {result.follow_up:g} days."])
+
+
+def _finite(raw: str, flag: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(f"{flag} must be a number, not '{raw}'") from None
+    if not math.isfinite(value):
+        raise InputError(f"{flag} must be a finite number, not '{raw}'")
+    return value
+
+
+def _doses(args: argparse.Namespace) -> str:
+    _check_outputs(args)
+    grid = dose_grid(args.scenario, _numbers(args.amounts, "--amounts"), _numbers(args.intervals, "--intervals"),
+                     _numbers(args.starts, "--starts"), cohort_n=check_seed(args.n, "--n"), seed=check_seed(args.seed),
+                     workers=_workers(args.workers), progress=True)
+    if args.plot:
+        from .plotting import plot_dose_grid, save_figure
+
+        save_figure(np.ravel(plot_dose_grid(grid))[0].figure, [args.plot], overwrite=args.force)
+    if args.json:
+        return json.dumps({"version": __version__, **grid.to_dict()}, indent=2)
+    rows = [[float(s), float(i), float(a), None if np.isnan(grid.metastasis_day[k, j, m]) else
+             float(grid.metastasis_day[k, j, m])]
+            for k, s in enumerate(grid.starts) for j, i in enumerate(grid.intervals) for m, a in enumerate(grid.amounts)]
+    return "\n".join([
+        analysis.format_table(("first dose [day]", "every [days]", "dose [IU]", "metastasis day"), rows), "",
+        f"Without interferon: metastasis on day {grid.untreated:.1f}. Each course lasts four weeks; "
+        f"'none': no metastasis within {grid.follow_up:g} days.",
+    ])
+
+
 def _workers(raw: str | None) -> int | None:
     return None if raw is None else check_size(raw, "--workers")
 
@@ -274,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             output = _show(args.scenario)
         else:
             commands = {"run": _run, "compare": _compare, "equilibria": _equilibria, "cohort": _cohort,
-                        "patients": _patients}
+                        "patients": _patients, "sweep": _sweep, "doses": _doses}
             output = commands[args.command](args)
     except InputError as exc:
         print(f"tumorsim: error: {exc}", file=sys.stderr)

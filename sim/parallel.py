@@ -37,9 +37,13 @@ class Progress:
 
     def advance(self, count: int = 1) -> None:
         self.done += count
-        if self.stream is not None and (self.done % self._every == 0 or self.done == self.total):
-            end = "\n" if self.done == self.total else "\r"
-            print(f"{self.label}: {self.done}/{self.total}", end=end, file=self.stream, flush=True)
+        if self.stream is None:
+            return
+        finished = self.done == self.total
+        if self.stream.isatty() and (self.done % self._every == 0 or finished):
+            print(f"{self.label}: {self.done}/{self.total}", end="\n" if finished else "\r", file=self.stream, flush=True)
+        elif finished:  # a log file gets one line, not a stream of carriage returns
+            print(f"{self.label}: {self.done}/{self.total} done", file=self.stream, flush=True)
 
 
 def run_all(

@@ -1,0 +1,185 @@
+"""Sweeps: metastasis day (and cohort survival) across a grid of choices.
+
+* ``parameter_sweep``: one parameter from low to high, for several scenarios
+  (e.g. tumour Irf7 activity from silenced to restored, in wild-type and
+  Ifnar1-/- hosts).
+* ``dose_grid``: interferon dose x interval x start day, each a four-week
+  course replacing the scenario's own doses.
+
+Every grid point is an independent run, spread over processes (or any
+``concurrent.futures`` executor) by ``sim.parallel.run_all``.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .api import prepare
+from .cohort import simulate_cohort
+from .errors import InputError
+from .parallel import Progress, run_all
+from .scenarios import Scenario
+from .solver import solve
+
+COURSE_DAYS = 28.0
+"""Length of an interferon course in the dose grid [day]: doses every
+``interval`` days from ``start`` for four weeks."""
+
+
+def _outcome(scenario: Scenario, cohort_n: int, seed: int) -> tuple[float, float | None]:
+    """Metastasis day of the scenario (NaN if none) and, with a cohort, its median metastasis-free survival."""
+    day = solve(scenario).metastasis_day
+    median = simulate_cohort(scenario, cohort_n, seed, workers=1).survival().median if cohort_n else None
+    return (math.nan if day is None else day), median
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Outcomes of a sweep over one parameter.
+
+    Attributes
+    ----------
+    parameter, unit : str
+        The swept parameter and its unit.
+    values : ndarray, shape (k,)
+        The values tried.
+    scenarios : list of str
+        Scenario names, one row each.
+    metastasis_day : ndarray, shape (len(scenarios), k)
+        Day of bone metastasis [day]; NaN if none within follow-up.
+    median_survival : ndarray or None
+        Cohort median metastasis-free survival [day] (NaN if not reached), when cohorts were run.
+    follow_up : float
+        Follow-up of the runs [day].
+    """
+
+    parameter: str
+    unit: str
+    values: np.ndarray
+    scenarios: list[str]
+    metastasis_day: np.ndarray
+    median_survival: np.ndarray | None
+    follow_up: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "parameter": self.parameter,
+            "unit": self.unit,
+            "values": self.values.tolist(),
+            "follow_up": self.follow_up,
+            "metastasis_day": {s: _nulls(row) for s, row in zip(self.scenarios, self.metastasis_day)},
+            "median_survival": None if self.median_survival is None else {
+                s: _nulls(row) for s, row in zip(self.scenarios, self.median_survival)},
+        }
+
+
+def _nulls(row: np.ndarray) -> list[float | None]:
+    return [None if np.isnan(v) else float(v) for v in row]
+
+
+def sweep_values(low: float, high: float, steps: int, log: bool = False) -> np.ndarray:
+    """``steps`` values from ``low`` to ``high``, evenly or (``log``) geometrically spaced."""
+    if steps < 2 or not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        raise InputError(f"sweep range must have low < high and at least 2 steps, not {low:g} to {high:g} in {steps}")
+    if log and low <= 0:
+        raise InputError(f"a log-spaced sweep needs low > 0, not {low:g}")
+    return np.geomspace(low, high, steps) if log else np.linspace(low, high, steps)
+
+
+def parameter_sweep(
+    scenarios: list[str | Scenario],
+    parameter: str,
+    values: np.ndarray,
+    *,
+    cohort_n: int = 0,
+    seed: int = 0,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    progress: bool = False,
+) -> Sweep:
+    """Metastasis day of each scenario at each value of ``parameter`` (and cohort medians if ``cohort_n``)."""
+    prepared = [prepare(s) for s in scenarios]
+    variants = [s.with_changes(parameters={parameter: float(v)}, where=f"sweep of {parameter}")
+                for s in prepared for v in values]
+    outcomes = run_all(_outcome, [(v, cohort_n, seed) for v in variants], workers=workers, executor=executor,
+                       progress=Progress(f"sweep of {parameter}", len(variants)) if progress else None)
+    shape = (len(prepared), len(values))
+    days = np.array([o[0] for o in outcomes]).reshape(shape)
+    medians = np.array([np.nan if o[1] is None else o[1] for o in outcomes]).reshape(shape) if cohort_n else None
+    return Sweep(parameter, prepared[0].parameters[parameter].unit, np.asarray(values, float), [s.name for s in prepared],
+                 days, medians, prepared[0].days)
+
+
+@dataclass(frozen=True)
+class DoseGrid:
+    """Metastasis day for every interferon dose x interval x start day.
+
+    ``metastasis_day`` and ``median_survival`` have shape (starts, intervals, amounts) [day],
+    NaN where no metastasis (or no median) within follow-up; ``untreated`` is the
+    scenario without interferon.
+    """
+
+    scenario: str
+    amounts: np.ndarray
+    intervals: np.ndarray
+    starts: np.ndarray
+    metastasis_day: np.ndarray
+    median_survival: np.ndarray | None
+    untreated: float
+    follow_up: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "course_days": COURSE_DAYS,
+            "amounts_IU": self.amounts.tolist(),
+            "intervals_days": self.intervals.tolist(),
+            "starts_day": self.starts.tolist(),
+            "untreated_metastasis_day": None if np.isnan(self.untreated) else self.untreated,
+            "follow_up": self.follow_up,
+            "metastasis_day": [[_nulls(row) for row in block] for block in self.metastasis_day],
+            "median_survival": None if self.median_survival is None else [
+                [_nulls(row) for row in block] for block in self.median_survival],
+        }
+
+
+def course(amount: float, interval: float, start: float) -> dict[str, Any]:
+    """A four-week interferon course as a ``[[schedule]]`` entry."""
+    return {"event": "ifn-dose", "amount": amount, "start": start, "every": interval,
+            "count": max(1, math.ceil(COURSE_DAYS / interval - 1e-9))}
+
+
+def dose_grid(
+    scenario: str | Scenario,
+    amounts: list[float],
+    intervals: list[float],
+    starts: list[float],
+    *,
+    cohort_n: int = 0,
+    seed: int = 0,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    progress: bool = False,
+) -> DoseGrid:
+    """Run ``scenario`` with every course of ``amounts`` [IU] every ``intervals`` [day] from ``starts`` [day]."""
+    base = prepare(scenario)
+    for name, values in (("amounts", amounts), ("intervals", intervals), ("starts", starts)):
+        if not values or any(not math.isfinite(v) or v < 0 for v in values):
+            raise InputError(f"dose grid: {name} must be a non-empty list of numbers >= 0")
+    if any(v == 0 for v in intervals):
+        raise InputError("dose grid: intervals must be > 0 days")
+    kept = [e for e in base.schedule_entries if e.get("event") != "ifn-dose"]
+    untreated = base.with_changes(schedule=kept)
+    variants = [base.with_changes(schedule=[*kept, course(a, i, s)]) for s in starts for i in intervals for a in amounts]
+    outcomes = run_all(_outcome, [(v, cohort_n, seed) for v in [untreated, *variants]], workers=workers,
+                       executor=executor, progress=Progress("dose grid", len(variants) + 1) if progress else None)
+    shape = (len(starts), len(intervals), len(amounts))
+    days = np.array([o[0] for o in outcomes[1:]]).reshape(shape)
+    medians = np.array([np.nan if o[1] is None else o[1] for o in outcomes[1:]]).reshape(shape) if cohort_n else None
+    return DoseGrid(base.name, np.asarray(amounts, float), np.asarray(intervals, float), np.asarray(starts, float),
+                    days, medians, outcomes[0][0], base.days)
