@@ -16,6 +16,7 @@ from . import analysis, api
 from .cohort import check_seed, check_size, cohorts_to_csv, simulate_cohort
 from .equilibria import find_equilibria
 from .errors import InputError, SolverError
+from .figures import build_figures
 from .fileio import check_figure_path, check_writable
 from .models import MODELS
 from .patients import DISCLAIMER, PatientSpec, simulate_patients
@@ -114,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--plot", metavar="PATH", help="save the figure (.png, .svg or .pdf)")
         sub.add_argument("--json", action="store_true", help="print a machine-readable result instead of text")
         sub.add_argument("--force", action="store_true", help="replace output files that already exist")
+
+    figures = commands.add_parser("figures", help="regenerate every figure (runs all experiments/ scripts)")
+    figures.add_argument("--out", default="figures", help="folder for the figures (default: figures/)")
+    figures.add_argument("--workers", help="scripts to run at once (default 2)")
 
     cohort = commands.add_parser("cohort", help="virtual cohorts: metastasis-free survival of N mice per scenario")
     cohort.add_argument("scenarios", nargs="+", help="scenario names or TOML files (the first is the reference)")
@@ -354,6 +359,13 @@ def _doses(args: argparse.Namespace) -> str:
     ])
 
 
+def _figures(args: argparse.Namespace) -> str:
+    written, seconds = build_figures(Path(args.out), workers=_workers(args.workers) or 2)
+    names = sorted({p.stem for p in written})
+    return "\n".join([f"Wrote {len(written)} files ({len(names)} figures, PNG and SVG) to {args.out} in {seconds:.0f} s:",
+                      *[f"  {name}" for name in names]])
+
+
 def _workers(raw: str | None) -> int | None:
     return None if raw is None else check_size(raw, "--workers")
 
@@ -368,7 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             output = _show(args.scenario)
         else:
             commands = {"run": _run, "compare": _compare, "equilibria": _equilibria, "cohort": _cohort,
-                        "patients": _patients, "sweep": _sweep, "doses": _doses}
+                        "patients": _patients, "sweep": _sweep, "doses": _doses, "figures": _figures}
             output = commands[args.command](args)
     except InputError as exc:
         print(f"tumorsim: error: {exc}", file=sys.stderr)

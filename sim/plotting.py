@@ -282,18 +282,24 @@ def _numbers_at_risk(ax: Axes, curves: Sequence[tuple[str, SurvivalCurve]], end:
 
 
 def plot_sweep(
-    sweep: Sweep, ax: Axes | None = None, marks: dict[str, float] | None = None, title: str | None = None,
+    sweep: Sweep,
+    ax: Axes | None = None,
+    marks: dict[str, float] | None = None,
+    title: str | None = None,
+    labels: dict[str, str] | None = None,
 ) -> Axes:
-    """Metastasis day (solid) and cohort median survival (dashed, if run) across a parameter sweep.
+    """Metastasis day (solid) and cohort median survival (dotted, if run) across a parameter sweep.
 
     Triangles at the top mark values with no metastasis within follow-up;
-    ``marks`` draws labelled vertical lines (e.g. where the paper's arms sit).
+    ``marks`` draws labelled vertical lines (e.g. where the paper's arms sit);
+    ``labels`` renames scenarios in the legend.
     """
     with house_style():
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 4.8), layout="constrained")
-        for i, name in enumerate(sweep.scenarios):
+        for i, scenario in enumerate(sweep.scenarios):
             style = line_style(i)
+            name = (labels or {}).get(scenario, scenario)
             days = sweep.metastasis_day[i]
             ax.plot(sweep.values, days, marker="o", markersize=3.5, label=f"{name}: metastasis day", **style)
             free = np.isnan(days)
@@ -303,10 +309,12 @@ def plot_sweep(
             if sweep.median_survival is not None:
                 ax.plot(sweep.values, sweep.median_survival[i], color=style["color"], linestyle=":", linewidth=1.4,
                         label=f"{name}: cohort median metastasis-free survival")
+        middle = (sweep.values[0] + sweep.values[-1]) / 2
         for k, (label, value) in enumerate((marks or {}).items()):
             ax.axvline(value, color="0.4", linewidth=1, linestyle=(0, (2, 2)))
-            ax.annotate(label, (value, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -4 - 11 * k),
-                        textcoords="offset points", fontsize=8, va="top", color="0.25")
+            right = value > middle  # label on the inner side of the line, so it stays inside the axes
+            ax.annotate(label, (value, 1.0), xycoords=("data", "axes fraction"), xytext=(-3 if right else 3, -4 - 11 * k),
+                        textcoords="offset points", fontsize=8, va="top", ha="right" if right else "left", color="0.25")
         ax.set_ylim(0, sweep.follow_up * 1.05)
         unit = "" if sweep.unit == "1" else f" [{sweep.unit}]"
         ax.set_xlabel(f"{sweep.parameter}{unit}")
