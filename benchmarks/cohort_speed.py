@@ -77,6 +77,17 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def plain(value: Any) -> Any:
+    """``value`` with NaN as null and infinities as the strings "inf"/"-inf", for strict JSON."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
 def machine() -> dict[str, Any]:
     cpu = platform.processor() or platform.machine()
     try:
@@ -135,8 +146,8 @@ def timed(function, repeats: int = 1):
 def pick_sample(candidates: np.ndarray, days: np.ndarray, k: int) -> np.ndarray:
     """``k`` mice among ``candidates``: spread evenly over the cohort, plus the hard cases.
 
-    Hard cases are mice without metastasis (at least a tenth of the sample when the cohort
-    has them) and the mice with the latest metastasis days, near the end of follow-up,
+    Hard cases are mice without metastasis (up to a tenth of the sample, when the cohort
+    has any) and the mice with the latest metastasis days, near the end of follow-up,
     where "metastasis or not" is decided by a small difference.
     """
     k = min(k, len(candidates))
@@ -382,7 +393,8 @@ def report(results: list[dict[str, Any]], info: dict[str, Any], settings: Settin
     checks = []
     for r in results:
         same = "yes" if r["vectorized"]["same_days_with_one_worker"] else "NO"
-        parts = [f"same days with workers=1: {same}",
+        mice = "yes" if r["vectorized"]["sampled_match"] else "NO"
+        parts = [f"same mice in simulate_cohort and sample_parameters: {mice}", f"same days with workers=1: {same}",
                  f"per-mouse failures (default, tight): {r['baseline']['failures']}, {r['reference']['failures']}"]
         changes = [f"{row['mice']:,}: {fmt(row['max_change_vs_cohort'], 2)} day"
                    for row in r["scaling"] if row["mice"] != settings.cohort]
@@ -412,7 +424,8 @@ def main(argv: list[str] | None = None) -> int:
     info["load_end"] = load_average()
     print(report(results, info, settings))
     if args.json:
-        Path(args.json).write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n", encoding="utf-8")
+        text = json.dumps(plain({"machine": info, "results": results}), indent=2, allow_nan=False) + "\n"
+        Path(args.json).write_text(text, encoding="utf-8")
         log(f"wrote {args.json}")
     return 0
 
