@@ -43,7 +43,7 @@ import scipy
 
 import sim
 from sim.batch import BATCH_ATOL, BATCH_RTOL, solve_batch
-from sim.cohort import DEFAULT_CHUNK, sample_parameters, simulate_cohort
+from sim.cohort import default_chunk, sample_parameters, simulate_cohort
 from sim.errors import SolverError
 from sim.scenarios import Scenario, load_scenario
 
@@ -194,7 +194,7 @@ def bench_scenario(name: str, settings: Settings, seed: int) -> dict[str, Any]:
     # 2. vectorized, on the whole cohort
     log(f"[{name}] vectorized cohort of {n:,} mice (default workers, then workers=1)")
     t_default, cohort = timed(lambda: simulate_cohort(scenario, n, seed))
-    chunks = -(-n // DEFAULT_CHUNK)
+    chunks = -(-n // default_chunk(n))
     if chunks > 1:
         t_one, cohort_one = timed(lambda: simulate_cohort(scenario, n, seed, workers=1))
     else:  # one chunk is solved in this process whatever the workers: the same run
@@ -204,7 +204,7 @@ def bench_scenario(name: str, settings: Settings, seed: int) -> dict[str, Any]:
         "seconds_default_workers": t_default,
         "default_workers": min(os.cpu_count() or 1, chunks) if chunks > 1 else 1,
         "seconds_one_worker": t_one,
-        "chunk_size": DEFAULT_CHUNK,
+        "chunk_size": default_chunk(n),
         "rtol": BATCH_RTOL,
         "atol": BATCH_ATOL,
         "same_days_with_one_worker": bool(np.array_equal(days, cohort_one.metastasis_day, equal_nan=True)),
@@ -292,7 +292,7 @@ def bench_scenario(name: str, settings: Settings, seed: int) -> dict[str, Any]:
         rows.append({"chunk_size": chunk, "chunks": -(-n // chunk), "seconds": seconds,
                      "max_error_days": float(day_errors(result.metastasis_day[mice], ref_days).max()),
                      "max_change_vs_default_chunk": float(day_errors(result.metastasis_day, days).max())})
-    rows.append({"chunk_size": DEFAULT_CHUNK, "chunks": chunks, "seconds": t_default,
+    rows.append({"chunk_size": default_chunk(n), "chunks": chunks, "seconds": t_default,
                  "max_error_days": float(err_vec.max()), "max_change_vs_default_chunk": 0.0})
     out["chunks"] = sorted(rows, key=lambda r: r["chunk_size"]) if settings.chunks else []
     out["load_end"] = load_average()
@@ -320,7 +320,7 @@ def report(results: list[dict[str, Any]], info: dict[str, Any], settings: Settin
         f"wall time of the benchmark {info['seconds']:.0f} s; seed {info['seed']}"
         + ("; --quick" if info["quick"] else ""),
         "",
-        f"Cohort of {n:,} mice, batch rtol = atol = {BATCH_RTOL:g}, chunk {DEFAULT_CHUNK:,}. Baseline: sim.run per mouse "
+        f"Cohort of {n:,} mice, batch rtol = atol = {BATCH_RTOL:g}, chunk {default_chunk(n):,}. Baseline: sim.run per mouse "
         f"(solve_ivp LSODA, rtol = atol = 1e-6) on the sample; its {n:,}-mouse time is an extrapolation. "
         f"Ratio = baseline s/mouse x {n:,} / vectorized wall time.",
         "",
@@ -353,15 +353,15 @@ def report(results: list[dict[str, Any]], info: dict[str, Any], settings: Settin
 
     tol = settings.candidate_tol
     lines += ["", f"The same cohort at rtol = atol = {tol:g} (a candidate default; default workers, "
-              f"chunk {DEFAULT_CHUNK:,}):", "",
+              "chunks as by default):", "",
               "| scenario | vectorized | ratio | max abs day error vs tight |", "|---|---|---|---|"]
     for r in results:
         c = r["candidate"]
         lines.append(f"| {r['scenario']} | {c['seconds_default_workers']:.2f} s | {c['ratio_default_workers']:.0f}x "
                      f"| {fmt(c['max_error_days'])} |")
 
-    lines += ["", "Scaling (simulate_cohort, default workers; chunks of "
-              f"{DEFAULT_CHUNK:,}, so fewer than {2 * DEFAULT_CHUNK:,} mice run in one process):", ""]
+    lines += ["", "Scaling (simulate_cohort, default workers; chunks of half the cohort, between "
+              "1,000 and 5,000 mice):", ""]
     sizes = [row["mice"] for row in results[0]["scaling"]]
     lines.append("| scenario | " + " | ".join(f"{s:,} mice" for s in sizes) + " |")
     lines.append("|---|" + "---|" * len(sizes))

@@ -20,8 +20,10 @@ from scipy.integrate import LSODA
 from .errors import SolverError
 from .scenarios import Scenario
 
-BATCH_RTOL = 1e-6
-BATCH_ATOL = 1e-6
+BATCH_RTOL = 1e-5
+BATCH_ATOL = 1e-5
+"""Measured (benchmarks/README.md): largest metastasis-day error ~0.003 day against
+tight per-mouse solutions, 2-3x faster than 1e-6."""
 _REFINE_POINTS = 17
 
 

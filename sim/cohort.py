@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import zlib
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -27,9 +28,18 @@ from .scenarios import Scenario
 from .survival import SurvivalCurve, kaplan_meier
 from .version import __version__
 
-DEFAULT_CHUNK = 5000
-"""Mice solved together in one system: large enough to amortise the solver's
-per-step overhead, small enough to keep memory to a few tens of MB."""
+MAX_CHUNK = 5000
+"""Most mice solved together in one system: enough to amortise the solver's
+per-step overhead, few enough to keep memory to a few tens of MB."""
+MIN_CHUNK = 1000
+
+
+def default_chunk(n: int) -> int:
+    """Mice per system: halves of small cohorts (so both cores work), at most MAX_CHUNK.
+
+    Depends on n only, so the same cohort gives the same numbers on any machine.
+    """
+    return min(MAX_CHUNK, max(MIN_CHUNK, math.ceil(n / 2)))
 
 
 def check_size(n: Any, flag: str = "--n") -> int:
@@ -187,7 +197,7 @@ def simulate_cohort(
     seed: int,
     *,
     extra: dict[str, np.ndarray] | None = None,
-    chunk_size: int = DEFAULT_CHUNK,
+    chunk_size: int | None = None,
     workers: int | None = None,
     executor: Executor | None = None,
     rtol: float = BATCH_RTOL,
@@ -203,8 +213,8 @@ def simulate_cohort(
         Cohort size and seed.
     extra : dict of str to ndarray, optional
         Further per-mouse parameter values (length ``n``), e.g. a patient's Irf7 activity.
-    chunk_size : int
-        Mice per vectorized system.
+    chunk_size : int, optional
+        Mice per vectorized system (default: ``default_chunk(n)``).
     workers : int, optional
         Processes to solve chunks in parallel (default: one per core, at most one per chunk).
     executor : concurrent.futures.Executor, optional
@@ -215,6 +225,7 @@ def simulate_cohort(
     sampled = {**sample_parameters(scenario, n, seed), **(extra or {})}
     if not sampled:  # nothing varies: every mouse is the same, but still solved as a batch
         sampled = {"inoculum": np.full(n, scenario.parameters["inoculum"].value)}
-    chunks = [{k: v[s:s + chunk_size] for k, v in sampled.items()} for s in range(0, n, chunk_size)]
+    size = chunk_size or default_chunk(n)
+    chunks = [{k: v[s:s + size] for k, v in sampled.items()} for s in range(0, n, size)]
     days = run_all(_solve_chunk, [(scenario, c, rtol, atol) for c in chunks], workers=workers, executor=executor)
     return Cohort(scenario=scenario, seed=seed, sampled=sampled, metastasis_day=np.concatenate(days))

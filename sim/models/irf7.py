@@ -42,9 +42,11 @@ def rhs(t: float, y: np.ndarray, p: Values) -> np.ndarray:
     seeding = p["bone_seeding_fraction"] * p["ctc_clearance"] * C
     bone_growth = p["bone_growth_rate"] * B * (1.0 - B / p["bone_capacity"])
     nk_kill = p["nk_kill"] * nk_boost * N * B
-    lam = p["cd8_kill_exponent"]
-    cd8_power = L**lam
-    cd8_kill = p["cd8_kill_max"] * B * cd8_power / np.maximum(p["cd8_kill_steepness"] * B**lam + cd8_power, _TINY)
+    # d B L^lam / (s B^lam + L^lam), divided through by L^lam: one power instead of two;
+    # it is 0 when B = 0 and tends to 0 as L -> 0 (B/L overflowing to inf gives exactly 0).
+    with np.errstate(over="ignore", divide="ignore"):
+        tumour_per_cd8 = B / np.maximum(L, _TINY)
+        cd8_kill = p["cd8_kill_max"] * B / (p["cd8_kill_steepness"] * tumour_per_cd8 ** p["cd8_kill_exponent"] + 1.0)
     cd8_expansion = (
         p["cd8_expansion"] * S * antigen / (p["cd8_antigen_half"] + antigen) * L * (1.0 - L / p["cd8_capacity"])
     )
