@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import sim
-from sim.analysis import compare_table
+from sim.analysis import compare_table, when_text
 from sim.plotting import house_style, plot_burden, plot_state, save_figure
 
 CHANGES = {}          # parameter changes applied to every arm
@@ -44,12 +44,6 @@ def late_doses(first_day):
                                description=f"4T1.2 given the ifn-dosed doses from day {first_day:g}")
 
 
-def when(result):
-    """When bone metastasis was detected, as text."""
-    day = result.metastasis_day
-    return f"bone metastasis on day {day:.0f}" if day is not None else f"no bone metastasis within {result.days:.0f} days"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
@@ -60,9 +54,9 @@ def main():
 
     print(compare_table(results))
     print()
-    print(f"No interferon: {when(untreated)}.")
-    print(f"Ten doses from day 1: {when(early)}.")
-    print(f"The same ten doses from day {FIRST_LATE_DOSE:g}: {when(late)}.")
+    print(f"No interferon: {when_text(untreated)}.")
+    print(f"Ten doses from day 1: {when_text(early)}.")
+    print(f"The same ten doses from day {FIRST_LATE_DOSE:g}: {when_text(late)}.")
     if None not in (untreated.metastasis_day, early.metastasis_day, late.metastasis_day):
         print(f"Early doses delayed bone metastasis by {round(early.metastasis_day - untreated.metastasis_day)} days, "
               f"late doses by {round(late.metastasis_day - untreated.metastasis_day)} days.")

@@ -22,19 +22,13 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 import sim
-from sim.analysis import compare_table
+from sim.analysis import compare_table, when_text
 from sim.plotting import house_style, plot_burden, plot_state, save_figure
 
 CHANGES = {}                  # parameter changes applied to both arms
 RESTORED_IRF7_ACTIVITY = 1.0  # Irf7 activity of the restored line
 
 FIGURES = Path(__file__).resolve().parent.parent / "figures"
-
-
-def when(result):
-    """When bone metastasis was detected, as text."""
-    day = result.metastasis_day
-    return f"bone metastasis on day {day:.0f}" if day is not None else f"no bone metastasis within {result.days:.0f} days"
 
 
 def main():
@@ -48,8 +42,8 @@ def main():
 
     print(compare_table(results))
     print()
-    print(f"Irf7 silenced: {when(silenced)}.")
-    print(f"Irf7 restored: {when(restored)}.")
+    print(f"Irf7 silenced: {when_text(silenced)}.")
+    print(f"Irf7 restored: {when_text(restored)}.")
     if silenced.metastasis_day is not None and restored.metastasis_day is not None:
         print(f"Restoring Irf7 delayed bone metastasis by {round(restored.metastasis_day - silenced.metastasis_day)} days.")
     surgery = next(event["day"] for event in silenced.scenario.schedule_entries if event["event"] == "resection")

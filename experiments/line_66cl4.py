@@ -22,19 +22,13 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 import sim
-from sim.analysis import compare_table
+from sim.analysis import compare_table, when_text
 from sim.plotting import house_style, plot_burden, plot_state, save_figure
 
 CHANGES = {}                    # parameter changes applied to both arms
 KNOCKDOWN_IRF7_ACTIVITY = 0.05  # Irf7 activity left after the knock-down (1 = intact)
 
 FIGURES = Path(__file__).resolve().parent.parent / "figures"
-
-
-def when(result):
-    """When bone metastasis was detected, as text."""
-    day = result.metastasis_day
-    return f"bone metastasis on day {day:.0f}" if day is not None else f"no bone metastasis within {result.days:.0f} days"
 
 
 def main():
@@ -48,9 +42,9 @@ def main():
 
     print(compare_table(results))
     print()
-    print(f"66cl4 with Irf7 intact: {when(intact)} "
+    print(f"66cl4 with Irf7 intact: {when_text(intact)} "
           f"(bone burden at the end: {intact['B'][-1]:.3g} cells).")
-    print(f"66cl4 with Irf7 knocked down to {KNOCKDOWN_IRF7_ACTIVITY:.0%} activity: {when(knockdown)}.")
+    print(f"66cl4 with Irf7 knocked down to {KNOCKDOWN_IRF7_ACTIVITY:.0%} activity: {when_text(knockdown)}.")
     surgery = next(event["day"] for event in intact.scenario.schedule_entries if event["event"] == "resection")
     peak = [r["S"][r.time <= surgery].max() for r in results]
     cd8 = [r["L"][r.time <= surgery].max() / r["L"][0] for r in results]

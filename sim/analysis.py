@@ -92,6 +92,12 @@ def _irf7_sentences(result: Result) -> list[str]:
     return [detected, immune]
 
 
+def when_text(result: Result) -> str:
+    """'bone metastasis on day 29' or 'no bone metastasis within 120 days'."""
+    day = result.metastasis_day
+    return f"bone metastasis on day {day:.0f}" if day is not None else f"no bone metastasis within {result.days:.0f} days"
+
+
 def _peak_text(result: Result, state: str, fold: float | None) -> str:
     peak = f"{result[state].max():.3g} cells"
     return f"{peak} ({fold:.3g}x the starting number)" if fold is not None else f"{peak} (none at the start)"

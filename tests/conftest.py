@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 
@@ -14,14 +13,10 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
+from checks import never  # noqa: E402
 
 import sim  # noqa: E402
 from sim.cli import main  # noqa: E402
-
-
-def day_or_inf(day: float | None) -> float:
-    """A metastasis day, with None (no metastasis in follow-up) read as never."""
-    return math.inf if day is None else day
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +37,7 @@ def day_of():
 
     def day(result) -> float:
         value = result["metastasis_day"] if isinstance(result, dict) else result.metastasis_day
-        return day_or_inf(value)
+        return never(value)
 
     return day
 

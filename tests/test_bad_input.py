@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from checks import assert_one_line_error
 
 from sim.scenarios import PARAMETER_DIR, SCENARIO_DIR
 
@@ -14,14 +15,6 @@ BASE = (SCENARIO_DIR / "irf7-silenced.toml").read_text(encoding="utf-8")
 DEPLETED = (SCENARIO_DIR / "irf7-restored-nk-depleted.toml").read_text(encoding="utf-8")
 
 
-def assert_one_line_error(outcome, *fragments: str) -> None:
-    assert outcome.code == 2, (outcome.code, outcome.err)
-    assert outcome.out == ""
-    assert "Traceback" not in outcome.err
-    assert outcome.err.startswith("tumorsim: error:"), outcome.err
-    assert outcome.err.endswith("\n") and outcome.err.count("\n") == 1, f"not one line: {outcome.err!r}"
-    for fragment in fragments:
-        assert fragment in outcome.err, f"{fragment!r} not in {outcome.err!r}"
 
 
 FLAG_CASES = [

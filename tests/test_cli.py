@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
 import shutil
@@ -12,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from checks import strict_json
 
 import sim
 from sim.scenarios import PARAMETER_DIR, SCENARIO_DIR
@@ -21,13 +21,6 @@ JSON_KEYS = {"name", "model", "days", "metastasis_day", "final", "parameters", "
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def strict_json(text: str):
-    """Parse JSON as RFC 8259 has it: NaN and Infinity are not JSON."""
-
-    def reject(constant):
-        raise ValueError(f"not valid JSON: {constant}")
-
-    return json.loads(text, parse_constant=reject)
 
 
 def read_csv(path: Path) -> tuple[list[str], list[list[float]]]:

@@ -4,13 +4,12 @@ per-mouse solutions, medians ordered like the deterministic arms, and the ``tumo
 from __future__ import annotations
 
 import csv
-import json
-import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from checks import assert_one_line_error, never, strict_json
 
 import sim
 from sim.cohort import Cohort, check_seed, check_size, sample_parameters, simulate_cohort
@@ -23,28 +22,10 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 VARIED = ["bone_seeding_fraction", "primary_growth_rate"]  # the spreads declared in irf7.toml
 
 
-def strict_json(text: str):
-    """Parse JSON as RFC 8259 has it: NaN and Infinity are not JSON."""
-
-    def reject(constant):
-        raise ValueError(f"not valid JSON: {constant}")
-
-    return json.loads(text, parse_constant=reject)
 
 
-def assert_one_line_error(outcome, *fragments: str) -> None:
-    assert outcome.code == 2, (outcome.code, outcome.err)
-    assert outcome.out == ""
-    assert "Traceback" not in outcome.err
-    assert outcome.err.startswith("tumorsim: error:"), outcome.err
-    assert outcome.err.endswith("\n") and outcome.err.count("\n") == 1, f"not one line: {outcome.err!r}"
-    for fragment in fragments:
-        assert fragment in outcome.err, f"{fragment!r} not in {outcome.err!r}"
 
 
-def never(day: float | None) -> float:
-    """A median or metastasis day with None (not reached) read as never."""
-    return math.inf if day is None else day
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,10 @@ effect, reproducibility, and that without noise the split is the split on true I
 from __future__ import annotations
 
 import csv
-import json
-import math
 
 import numpy as np
 import pytest
+from checks import never, strict_json
 
 from sim.errors import InputError
 from sim.patients import DISCLAIMER, PATIENTS_FILE, PatientSpec, simulate_patients
@@ -18,17 +17,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 GROUPS = ["signature high", "signature low"]
 
 
-def strict_json(text: str):
-    """Parse JSON as RFC 8259 has it: NaN and Infinity are not JSON."""
-
-    def reject(constant):
-        raise ValueError(f"not valid JSON: {constant}")
-
-    return json.loads(text, parse_constant=reject)
 
 
-def never(day: float | None) -> float:
-    return math.inf if day is None else day
 
 
 def spec_file(tmp_path, **changes: str) -> str:
