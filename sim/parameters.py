@@ -3,6 +3,13 @@
 A parameter file holds one model's default values, each with its source, and
 named presets (tumour lines, hosts) that override some of them. Users can
 copy a file, edit it and point a scenario at the copy.
+
+An uncertain parameter may declare ``range = [low, high]`` (in its unit, with
+``low <= value <= high``) and say where the range comes from in
+``range_source``; the global sensitivity analysis (``sim.sensitivity``)
+samples these ranges. A range describes the uncertainty around the file's
+value: when a tumour line, a host, a scenario or ``--set`` changes the value,
+the range moves with it by the same factor.
 """
 
 from __future__ import annotations
@@ -49,6 +56,11 @@ class Parameter:
         True when zero is not allowed (the value divides something).
     maximum : float or None
         Largest allowed value, if any.
+    range : tuple of float or None
+        Plausible (low, high) values for sensitivity analysis, in ``unit``;
+        None when the parameter is not treated as uncertain.
+    range_source : str
+        Why the range is plausible (paper, or "chosen for teaching: why").
     """
 
     name: str
@@ -59,6 +71,8 @@ class Parameter:
     basis: str
     positive: bool = False
     maximum: float | None = None
+    range: tuple[float, float] | None = None
+    range_source: str = ""
 
     def allowed(self) -> str:
         upper = f" and <= {self.maximum:g}" if self.maximum is not None else ""
@@ -95,8 +109,20 @@ class ParameterSet(Mapping[str, Parameter]):
             if name not in updated:
                 raise InputError(f"{where}: unknown parameter '{name}'{closest(name, updated)}")
             param = updated[name]
-            updated[name] = replace(param, value=checked_number(raw, f"{where}: parameter '{name}'", param), source=source)
+            value = checked_number(raw, f"{where}: parameter '{name}'", param)
+            updated[name] = replace(param, value=value, source=source, range=_moved_range(param, value))
         return ParameterSet(updated)
+
+
+def _moved_range(param: Parameter, value: float) -> tuple[float, float] | None:
+    """``param``'s range scaled by ``value / param.value``, capped at the maximum; None if nothing is left to vary."""
+    if param.range is None or value == param.value:
+        return param.range
+    if param.value == 0 or value == 0:
+        return None
+    low, high = (bound * value / param.value for bound in param.range)
+    high = high if param.maximum is None else min(high, param.maximum)
+    return (low, high) if low < high else None
 
 
 def checked_number(raw: Any, what: str, param: Parameter | None = None) -> float:
@@ -173,7 +199,7 @@ class ParameterFile:
     variability: Mapping[str, Variability]
 
 
-_PARAMETER_KEYS = {"value", "unit", "meaning", "source", "basis", "positive", "maximum"}
+_PARAMETER_KEYS = {"value", "unit", "meaning", "source", "basis", "positive", "maximum", "range", "range_source"}
 _PRESET_KEYS = {"description", "source", "parameters"}
 
 
@@ -217,7 +243,24 @@ def _parse_parameter(name: str, entry: Any, path: Path) -> Parameter:
         positive=bool(entry.get("positive", False)),
         maximum=entry.get("maximum"),
     )
-    return replace(param, value=checked_number(entry["value"], f"{where}.value", param))
+    param = replace(param, value=checked_number(entry["value"], f"{where}.value", param))
+    if "range" in entry:
+        param = replace(param, range=_parse_range(entry["range"], param, where), range_source=str(entry.get("range_source", "")))
+    elif "range_source" in entry:
+        raise InputError(f"{where}: 'range_source' without a 'range = [low, high]'")
+    return param
+
+
+def _parse_range(raw: Any, param: Parameter, where: str) -> tuple[float, float]:
+    """``range = [low, high]``: two numbers allowed for ``param`` with low <= value <= high and low < high."""
+    what = f"{where}.range"
+    if not isinstance(raw, list) or len(raw) != 2:
+        raise InputError(f"{what} must be a list of two numbers [low, high], not {raw!r}")
+    low, high = (checked_number(bound, f"{what} {side}", param) for bound, side in zip(raw, ("low", "high")))
+    if not low <= param.value <= high or low == high:
+        raise InputError(f"{what} must satisfy low <= value <= high with low < high, not [{low:g}, {high:g}] "
+                         f"around value {param.value:g}")
+    return low, high
 
 
 def _parse_presets(table: Any, parameters: ParameterSet, path: Path, section: str) -> dict[str, Preset]:
