@@ -1,4 +1,8 @@
-"""The ``tumorsim`` command: parse, call the API, print. No modelling here."""
+"""The ``tumorsim`` command: parse, call the API, print. No modelling here.
+
+Commands import their heavier modules (cohorts, statistics, sweeps) when they
+run, so that ``tumorsim run NAME --json`` starts quickly.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from . import analysis, api
-from .cohort import check_seed, check_size, cohorts_to_csv, simulate_cohort
-from .equilibria import find_equilibria
 from .errors import InputError, SolverError
-from .figures import build_figures
 from .fileio import check_figure_path, check_writable
 from .models import MODELS
-from .patients import DISCLAIMER, PatientSpec, simulate_patients
 from .scenarios import load_scenario, scenario_names
 from .solver import DEFAULT_ATOL, DEFAULT_RTOL
-from .survival import logrank_p
-from .sweeps import dose_grid, parameter_sweep, sweep_values
 from .version import __version__
 
 
@@ -226,6 +224,9 @@ def _compare(args: argparse.Namespace) -> str:
 
 
 def _cohort(args: argparse.Namespace) -> str:
+    from .cohort import check_seed, check_size, cohorts_to_csv, simulate_cohort
+    from .survival import logrank_p
+
     _check_outputs(args)
     n, seed, workers = check_size(args.n), check_seed(args.seed), _workers(args.workers)
     days, changes = _positive(args.days, "--days"), _assignments(args.set, "--set")
@@ -251,6 +252,9 @@ def _cohort(args: argparse.Namespace) -> str:
 
 
 def _patients(args: argparse.Namespace) -> str:
+    from .cohort import check_seed, check_size, cohorts_to_csv
+    from .patients import DISCLAIMER, PatientSpec, simulate_patients
+
     _check_outputs(args)
     spec = PatientSpec.load(args.spec) if args.spec else PatientSpec.load()
     study = simulate_patients(check_size(args.n), check_seed(args.seed), spec, days=_positive(args.days, "--days"),
@@ -270,6 +274,8 @@ def _patients(args: argparse.Namespace) -> str:
 
 
 def _equilibria(args: argparse.Namespace) -> str:
+    from .equilibria import find_equilibria
+
     scenario = api.prepare(args.model, parameters=_assignments(args.set, "--set"))
     found = find_equilibria(scenario.model, scenario.parameters.values_dict())
     if args.json:
@@ -302,6 +308,9 @@ def _numbers(raw: str, flag: str) -> list[float]:
 
 
 def _sweep(args: argparse.Namespace) -> str:
+    from .cohort import check_seed, check_size
+    from .sweeps import parameter_sweep, sweep_values
+
     _check_outputs(args)
     steps = check_size(args.steps, "--steps")
     low, high = (_finite(v, flag) for v, flag in ((args.low, "--from"), (args.high, "--to")))
@@ -339,6 +348,9 @@ def _finite(raw: str, flag: str) -> float:
 
 
 def _doses(args: argparse.Namespace) -> str:
+    from .cohort import check_seed
+    from .sweeps import dose_grid
+
     _check_outputs(args)
     grid = dose_grid(args.scenario, _numbers(args.amounts, "--amounts"), _numbers(args.intervals, "--intervals"),
                      _numbers(args.starts, "--starts"), cohort_n=check_seed(args.n, "--n"), seed=check_seed(args.seed),
@@ -360,6 +372,8 @@ def _doses(args: argparse.Namespace) -> str:
 
 
 def _figures(args: argparse.Namespace) -> str:
+    from .figures import build_figures
+
     written, seconds = build_figures(Path(args.out), workers=_workers(args.workers) or 2)
     names = sorted({p.stem for p in written})
     return "\n".join([f"Wrote {len(written)} files ({len(names)} figures, PNG and SVG) to {args.out} in {seconds:.0f} s:",
@@ -367,7 +381,9 @@ def _figures(args: argparse.Namespace) -> str:
 
 
 def _workers(raw: str | None) -> int | None:
-    return None if raw is None else check_size(raw, "--workers")
+    from .parallel import check_workers
+
+    return check_workers(raw)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
