@@ -435,3 +435,95 @@ def save_figure(figure: Figure, paths: Sequence[Path | str], overwrite: bool = F
                       overwrite, flag)
     finally:
         plt.close(figure)
+
+
+if TYPE_CHECKING:
+    from .sensitivity import LocalSensitivity, SobolAnalysis
+
+
+def _parameter_labels(ax: Axes, entries: Sequence) -> np.ndarray:
+    """Rows for horizontal bars, the first entry at the top, labelled meaning over name; returns the rows."""
+    from .sensitivity import short_meaning
+
+    rows = np.arange(len(entries))[::-1]
+    ax.set_yticks(rows, [f"{short_meaning(e.meaning, 64)}\n{e.name}" for e in entries], fontsize=8)
+    ax.set_ylim(-0.6, len(entries) - 0.4)
+    ax.grid(axis="y", visible=False)
+    return rows
+
+
+def plot_tornado(local: LocalSensitivity, ax: Axes | None = None, top: int = 15, title: str | None = None) -> Axes:
+    """Tornado chart of local sensitivities: the ``top`` parameters by |S|, largest at the top.
+
+    Blue bars (S > 0): raising the parameter delays bone metastasis; orange
+    bars (S < 0): raising it brings metastasis forward. Hatched bars rest on
+    runs without metastasis within follow-up (censored); "one-sided" marks
+    parameters at their maximum, differenced downwards only.
+    """
+    from matplotlib.patches import Patch
+
+    entries = local.entries[:top]
+    with house_style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 0.36 * len(entries) + 1.8), layout="constrained")
+        rows = _parameter_labels(ax, entries)
+        colours = [PALETTE[0] if e.index > 0 else PALETTE[1] for e in entries]
+        bars = ax.barh(rows, [e.index for e in entries], color=colours, height=0.7)
+        for bar, entry in zip(bars, entries):
+            if entry.censored:
+                bar.set_hatch("///")
+            note = " (one-sided)" if entry.difference != "central" else ""
+            ax.annotate(f"{entry.index:+.2f}{note}", (entry.index, bar.get_y() + bar.get_height() / 2),
+                        xytext=(3 if entry.index >= 0 else -3, 0), textcoords="offset points", va="center",
+                        ha="left" if entry.index >= 0 else "right", fontsize=7.5, color="0.2")
+        ax.axvline(0, color="black", linewidth=0.8)
+        low, high = min(0.0, *(e.index for e in entries)), max(0.0, *(e.index for e in entries))
+        pad = 0.22 * (high - low or 1.0)
+        ax.set_xlim(low - pad * (low < 0), high + pad * (high > 0))
+        ax.set_xlabel("normalised sensitivity S = (dM/M) / (dp/p): % change in the metastasis day per 1 % rise "
+                      "(dimensionless)")
+        handles = [Patch(color=PALETTE[0], label="raising it delays metastasis (S > 0)"),
+                   Patch(color=PALETTE[1], label="raising it brings metastasis forward (S < 0)")]
+        if any(e.censored for e in entries):
+            handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="///",
+                                 label=f"rests on runs without metastasis by day {local.follow_up:g} (censored)"))
+        ax.legend(handles=handles, loc="lower left" if entries[0].index < 0 else "lower right")
+        day = (f"no metastasis by day {local.follow_up:g}" if local.censored
+               else f"metastasis on day {local.metastasis_day:.1f}")
+        ax.set_title(title or f"Local sensitivity of the bone-metastasis day, {local.scenario} ({day}):\n"
+                     f"the {len(entries)} strongest of {len(local.entries)} parameters, each changed by "
+                     f"\u00b1{local.step * 100:g} %", loc="left")
+    return ax
+
+
+def plot_sobol(analysis: SobolAnalysis, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Sobol indices of the metastasis day: total (bars) and first-order (narrow bars), with bootstrap intervals.
+
+    Parameters are ranked by the total index, largest at the top.
+    """
+    from matplotlib.patches import Patch
+
+    entries = analysis.entries
+    with house_style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 0.36 * len(entries) + 1.8), layout="constrained")
+        rows = _parameter_labels(ax, entries)
+        total = np.array([e.total_order for e in entries])
+        first = np.array([e.first_order for e in entries])
+        total_ci = np.array([e.total_order_ci for e in entries]).T
+        first_ci = np.array([e.first_order_ci for e in entries]).T
+        whisker = {"ecolor": "0.25", "elinewidth": 0.9, "capsize": 2}
+        ax.barh(rows + 0.18, total, height=0.36, color=PALETTE[0], xerr=np.abs(total_ci - total), error_kw=whisker,
+                label="total index: alone and through interactions")
+        ax.barh(rows - 0.18, first, height=0.36, color=PALETTE[4], xerr=np.abs(first_ci - first), error_kw=whisker,
+                label="first-order index: alone")
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_xlim(min(0.0, float(first_ci.min())) - 0.02, max(float(total_ci.max()), 0.1) * 1.08)
+        ax.set_xlabel("Sobol index: share of the variance of the metastasis day (0-1)")
+        handles, _ = ax.get_legend_handles_labels()
+        handles.append(Patch(color="none", label=f"whiskers: {analysis.confidence:.0%} bootstrap intervals"))
+        ax.legend(handles=handles, loc="lower right")
+        ax.set_title(title or f"Global sensitivity (Sobol) of the bone-metastasis day, {analysis.scenario}:\n"
+                     f"{analysis.evaluations} runs over the parameter file's ranges; {analysis.censored_fraction:.0%} "
+                     f"without metastasis by day {analysis.follow_up:g} count as day {analysis.follow_up:g}", loc="left")
+    return ax
