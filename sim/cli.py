@@ -114,6 +114,21 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--json", action="store_true", help="print a machine-readable result instead of text")
         sub.add_argument("--force", action="store_true", help="replace output files that already exist")
 
+    sensitivity = commands.add_parser("sensitivity", help="which parameters decide the metastasis day: local "
+                                      "sensitivities (tornado) or, with --global, Sobol indices over the parameter ranges")
+    sensitivity.add_argument("scenario", help="scenario name or TOML file (e.g. irf7-restored)")
+    sensitivity.add_argument("--global", dest="sobol", action="store_true",
+                             help="Sobol indices over the ranges declared in the parameter file (default: local, +-1 %%)")
+    sensitivity.add_argument("--n", help="--global: base samples, a power of 2 (default 512; runs N x (ranged "
+                             "parameters + 2) models)")
+    sensitivity.add_argument("--seed", help="--global: seed of the samples and intervals (whole number >= 0, default 0)")
+    sensitivity.add_argument("--workers", help="processes to use (default: one per core)")
+    sensitivity.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
+                             help="change a parameter first (repeatable); a changed parameter's range moves with it")
+    sensitivity.add_argument("--plot", metavar="PATH", help="save the tornado or Sobol chart (.png, .svg or .pdf)")
+    sensitivity.add_argument("--json", action="store_true", help="print a machine-readable result instead of text")
+    sensitivity.add_argument("--force", action="store_true", help="replace output files that already exist")
+
     figures = commands.add_parser("figures", help="regenerate every figure (runs all experiments/ scripts)")
     figures.add_argument("--out", default="figures", help="folder for the figures (default: figures/)")
     figures.add_argument("--workers", help="scripts to run at once (default 2)")
@@ -371,6 +386,29 @@ def _doses(args: argparse.Namespace) -> str:
     ])
 
 
+def _sensitivity(args: argparse.Namespace) -> str:
+    from .cohort import check_seed
+    from .sensitivity import DEFAULT_N, check_base_samples, local_sensitivity, sobol_analysis
+
+    _check_outputs(args)
+    changes, workers = _assignments(args.set, "--set"), _workers(args.workers)
+    if args.sobol:
+        result = sobol_analysis(args.scenario, changes=changes, n=check_base_samples(args.n or DEFAULT_N),
+                                seed=check_seed(args.seed or 0), workers=workers, progress=True)
+    elif args.n is not None or args.seed is not None:
+        raise InputError("--n and --seed apply only with --global (the local analysis draws no samples)")
+    else:
+        result = local_sensitivity(args.scenario, changes=changes, workers=workers)
+    if args.plot:
+        from .plotting import plot_sobol, plot_tornado, save_figure
+
+        ax = plot_sobol(result) if args.sobol else plot_tornado(result)
+        save_figure(ax.figure, [args.plot], overwrite=args.force)
+    if args.json:
+        return json.dumps(result.to_dict(), indent=2)
+    return "\n".join([result.table(), "", *result.sentences(), *([f"Wrote {args.plot}"] if args.plot else [])])
+
+
 def _figures(args: argparse.Namespace) -> str:
     from .figures import build_figures
 
@@ -396,7 +434,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             output = _show(args.scenario)
         else:
             commands = {"run": _run, "compare": _compare, "equilibria": _equilibria, "cohort": _cohort,
-                        "patients": _patients, "sweep": _sweep, "doses": _doses, "figures": _figures}
+                        "patients": _patients, "sweep": _sweep, "doses": _doses, "figures": _figures,
+                        "sensitivity": _sensitivity}
             output = commands[args.command](args)
     except InputError as exc:
         print(f"tumorsim: error: {exc}", file=sys.stderr)

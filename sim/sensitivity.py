@@ -119,6 +119,11 @@ def _pool(workers: int | None, executor: Executor | None) -> Iterator[Executor |
         yield pool
 
 
+def _short(value: float) -> str:
+    """3 significant digits, exponents without padding: 1e6, 2.5e-06 -> 2.5e-6."""
+    return f"{value:.3g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+
+
 def _unit(unit: str) -> str:
     return "" if unit == "1" else f" {unit}"
 
@@ -435,14 +440,14 @@ class SobolAnalysis:
 
     def table(self) -> str:
         def interval(value: float, ci: tuple[float, float]) -> str:
-            return f"{value:.2f} ({ci[0]:.2f}-{ci[1]:.2f})"
+            return f"{value:5.2f} [{ci[0]:5.2f}, {ci[1]:5.2f}]"
 
         rows = [[rank, e.name, short_meaning(e.meaning), interval(e.total_order, e.total_order_ci),
-                 interval(e.first_order, e.first_order_ci), f"{e.low:.3g}-{e.high:.3g}{_unit(e.unit)}",
-                 "log" if e.sampling == "log-uniform" else "lin"]
+                 interval(e.first_order, e.first_order_ci), f"{_short(e.low)} to {_short(e.high)}{_unit(e.unit)}",
+                 e.sampling]
                 for rank, e in enumerate(self.entries, start=1)]
         level = f"{self.confidence:.0%}"
-        return format_table(("rank", "parameter", "meaning", f"total ({level} CI)", f"first-order ({level} CI)",
+        return format_table(("rank", "parameter", "meaning", f"total [{level} CI]", f"first-order [{level} CI]",
                              "range", "sampled"), rows)
 
     def sentences(self) -> list[str]:
@@ -460,12 +465,14 @@ class SobolAnalysis:
                          f"{max(second.first_order, 0):.0%} alone, {second.total_order:.0%} with interactions.")
         together = sum(e.total_order for e in self.entries)
         if together > 1.1:
-            lines.append(f"The total indices add up to {together:.1f}; they would add up to 1 if every parameter acted on "
-                         "its own. The excess is the share of the spread that comes from parameters acting together.")
+            lines.append(f"The total indices add up to {together:.1f}, not 1: much of the spread comes from parameters "
+                         "acting together (each interaction counts in the total of every parameter involved).")
         minor = [e.name for e in self.entries if e.total_order_ci[1] < 0.02]
         if minor:
-            lines.append(f"Within their ranges {', '.join(minor)} hardly matter (total index below 0.02): measuring "
-                         "them better would not sharpen the prediction.")
+            verb = "hardly matters" if len(minor) == 1 else "hardly matter"
+            lines.append(f"Within {'its range' if len(minor) == 1 else 'their ranges'} {', '.join(minor)} {verb} (total "
+                         "index below 0.02 even at the top of its interval): measuring it better would not sharpen "
+                         "the prediction.")
         return lines
 
 
