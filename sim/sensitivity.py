@@ -55,6 +55,7 @@ import inspect
 import math
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -92,7 +93,12 @@ _RNG_KEYWORD = "rng" if "rng" in inspect.signature(stats.sobol_indices).paramete
 
 
 def _scenario(scenario: str | Path | Scenario, changes: dict[str, Any] | None) -> Scenario:
-    return prepare(scenario, parameters=changes)
+    """The scenario with ``changes`` applied; it must have a metastasis day (a detection threshold)."""
+    prepared = prepare(scenario, parameters=changes)
+    if prepared.model.detection_state is None:
+        raise InputError(f"{prepared.name}: model '{prepared.model.name}' has no metastasis day (no detection "
+                         "threshold) to analyse; use a scenario of the irf7 model")
+    return prepared
 
 
 def _censored_days(scenario: Scenario, varied: dict[str, np.ndarray], rtol: float, atol: float) -> np.ndarray:
@@ -544,7 +550,8 @@ def sobol_analysis(
                              "(remove its range or the scenario's doses)")
     params = [base.parameters[name] for name in names]
     total = 2 * _chunk_count(n) + _chunk_count(len(names) * n)
-    meter = Progress(f"Sobol analysis of {base.name} ({n * (len(names) + 2)} runs), batches", total) if progress else None
+    label = f"Sobol analysis of {base.name} ({n * (len(names) + 2)} runs), batches"
+    meter = Progress(label, total, stream=sys.stderr) if progress else None  # the stream in use now
     inputs, outputs = [], []
 
     with _pool(workers, executor) as pool:
