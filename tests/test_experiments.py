@@ -14,7 +14,8 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = sorted((REPO / "experiments").glob("*.py"))
 FIGURES = REPO / "figures"
 COHORT_SCRIPTS = ("cohort_survival", "patient_signature")
-QUICK = {**{stem: ["--n", "60", "--seed", "2"] for stem in COHORT_SCRIPTS}, "irf7_sweep": ["--n", "0"]}
+QUICK = {**{stem: ["--n", "60", "--seed", "2"] for stem in COHORT_SCRIPTS}, "irf7_sweep": ["--n", "0"],
+         "sensitivity": ["--n", "16"]}
 """Extra options that keep the scripts quick in the test (their defaults simulate hundreds of mice)."""
 
 
