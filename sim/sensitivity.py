@@ -67,7 +67,7 @@ from scipy import stats
 
 from .analysis import format_table
 from .api import prepare
-from .batch import BATCH_ATOL, BATCH_RTOL, solve_batch
+from .batch import solve_batch
 from .errors import InputError
 from .parallel import Progress, run_all
 from .scenarios import Scenario
@@ -77,6 +77,10 @@ LOCAL_STEP = 0.01
 """Relative step of the local analysis: each parameter is changed by +-1 %."""
 LOCAL_TOLERANCE = 1e-8
 """Solver rtol and atol of the local analysis: keeps solver noise far below the differences."""
+SOBOL_TOLERANCE = 1e-4
+"""Solver rtol and atol of the Sobol runs. Measured on 1024 samples of irf7-restored against
+1e-8: largest error 0.03 day (the days spread over weeks), no run changes between censored
+and not, and twice as fast as the cohorts' 1e-5."""
 DEFAULT_N = 512
 """Base samples of the Sobol analysis (a power of 2); it runs n * (d + 2) models for d parameters."""
 MAX_CHUNK = 1024
@@ -512,8 +516,8 @@ def sobol_analysis(
     progress: bool = False,
     confidence: float = CONFIDENCE,
     resamples: int = RESAMPLES,
-    rtol: float = BATCH_RTOL,
-    atol: float = BATCH_ATOL,
+    rtol: float = SOBOL_TOLERANCE,
+    atol: float = SOBOL_TOLERANCE,
 ) -> SobolAnalysis:
     """First-order and total Sobol indices of the metastasis day over the declared parameter ranges.
 
