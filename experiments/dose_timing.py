@@ -1,4 +1,6 @@
-"""When and how often should interferon be given? Dose x interval x start day.
+"""When and how often should interferon be given?
+
+Interferon courses compared by dose, interval between doses and start day.
 
 Interferon is cleared from the blood within hours (half-life about 1 h), while
 the signalling it switches on in immune cells fades over about a day. So the
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.analysis import format_table
 from sim.plotting import plot_dose_grid, save_figure
 from sim.scenarios import load_scenario
 from sim.sweeps import dose_grid
@@ -43,13 +46,12 @@ def main():
     grid = dose_grid(scenario, AMOUNTS, INTERVALS, STARTS)
     gain = np.where(np.isnan(grid.metastasis_day), np.inf, grid.metastasis_day - grid.untreated)
 
-    print(f"Days of delay in bone metastasis (no interferon: day {grid.untreated:.1f}; 'inf': none by day "
-          f"{grid.follow_up:g}).")
-    for k, start in enumerate(grid.starts):
-        print(f"\nCourse starting on day {start:g}; rows: days between doses, columns: IU per dose")
-        print("every  " + "".join(f"{a:>9.0e}" for a in grid.amounts))
-        for j, interval in enumerate(grid.intervals):
-            print(f"{interval:5g}  " + "".join(f"{g:9.0f}" for g in gain[k, j]))
+    rows = [[f"{start:g}", f"{interval:g}", f"{amount:.0e}",
+             "none by day 120" if np.isinf(gain[k, j, m]) else f"+{gain[k, j, m]:.0f}"]
+            for k, start in enumerate(grid.starts) for j, interval in enumerate(grid.intervals)
+            for m, amount in enumerate(grid.amounts)]
+    print(format_table(("first dose (day)", "every (days)", "dose (IU)", "days of delay"), rows))
+    print(f"\nDelay of bone metastasis compared with no interferon (metastasis on day {grid.untreated:.1f}).")
 
     more_often = gain[0, -2, 0] - gain[0, -1, 0]   # first dose day 1, smallest dose: every 3 days vs weekly
     bigger_dose = gain[0, -1, -1] - gain[0, -1, 0]  # first dose day 1, weekly: largest vs smallest dose

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.analysis import format_table
 from sim.plotting import plot_sweep, save_figure
 from sim.scenarios import load_scenario
 from sim.sweeps import parameter_sweep
@@ -40,10 +41,11 @@ def main():
     hosts = [load_scenario(name).with_changes(parameters=CHANGES) for name in ("irf7-silenced", "irf7-silenced-ifnar-ko")]
     sweep = parameter_sweep(hosts, "irf7_activity", ACTIVITIES, cohort_n=args.n, seed=args.seed)
 
-    print("Irf7 activity  wild type: metastasis day  Ifnar1-/-: metastasis day")
-    for k, activity in enumerate(sweep.values):
-        wild, knockout = sweep.metastasis_day[:, k]
-        print(f"{activity:13.1f}  {wild:24.1f}  {knockout:24.1f}")
+    rows = [[float(activity), *map(float, sweep.metastasis_day[:, k])] for k, activity in enumerate(sweep.values)]
+    if sweep.median_survival is not None:
+        rows = [row + [float(sweep.median_survival[0, k])] for k, row in enumerate(rows)]
+    header = ["Irf7 activity", "wild type: metastasis day", "Ifnar1-/-: metastasis day"]
+    print(format_table(header + (["wild type: cohort median"] if sweep.median_survival is not None else []), rows))
 
     wild = sweep.metastasis_day[0]
     half = sweep.values[np.argmax(wild - wild[0] >= (wild[-1] - wild[0]) / 2)]

@@ -120,7 +120,7 @@ class Coordinates:
 
     def to_states(self, u: np.ndarray) -> np.ndarray:
         y = np.array(u, dtype=float)
-        y[self.log] = np.exp(np.minimum(y[self.log], 700.0))
+        y[self.log] = np.exp(np.minimum(y[self.log], 700.0))  # exp of < -745 underflows to 0 cells
         return y
 
     def wrap(self, rhs):
@@ -128,9 +128,12 @@ class Coordinates:
             return rhs
 
         def in_log(t, u, *args):
+            # Below ~1e-300 exp(u) underflows; the per-capita rate of dT/dt = T g(...) is g
+            # whatever T, so evaluating at the floor keeps the log-rate exact down there too.
             y = self.to_states(u)
+            y[self.log] = np.maximum(y[self.log], 1e-300)
             dy = rhs(t, y, *args)
-            dy[self.log] = dy[self.log] / np.maximum(y[self.log], 1e-300)
+            dy[self.log] = dy[self.log] / y[self.log]
             return dy
 
         return in_log
