@@ -44,7 +44,7 @@ def _run_script(script: Path, out: Path) -> list[Path]:
 
 def build_figures(out: Path, workers: int = 2, progress: bool = True) -> tuple[list[Path], float]:
     """Run every experiment script into ``out``; returns the files written and the seconds taken."""
-    out = Path(out)
+    out = Path(out).resolve()  # the scripts run in their own folders: relative paths would land there
     if out.exists() and not out.is_dir():
         raise InputError(f"--out: {out} is a file, not a folder")
     scripts = experiment_scripts()

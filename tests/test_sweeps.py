@@ -115,6 +115,14 @@ def test_figure_command_produces_every_figure_it_lists(tmp_path):
     assert seconds > 0
 
 
+def test_figure_command_with_a_relative_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sim.figures.experiment_scripts", lambda: [REPO / "experiments" / "line_66cl4.py"])
+    written, _ = build_figures(Path("figs"), progress=False)
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == ["line_66cl4.png", "line_66cl4.svg"]
+    assert len(written) == 2
+
+
 def test_gallery_lists_every_figure():
     gallery = (REPO / "figures" / "README.md").read_text(encoding="utf-8")
     for script in experiment_scripts():
