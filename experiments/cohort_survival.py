@@ -166,7 +166,8 @@ def main():
               "weeks and the curve slopes gently (bottom right panel of the figure).")
 
     with house_style():
-        fig, axes = plt.subplots(2, 2, figsize=(15, 12), layout="constrained")
+        fig, axes = plt.subplots(2, 2, figsize=(15, 13), layout="constrained")
+        fig.get_layout_engine().set(hspace=0.18)  # room for the numbers at risk under the top panels
         for ax, (title, names, legend_loc) in zip(axes.flat, PANELS):
             plot_survival([(name, cohorts[name].survival()) for name in names], ax=ax, title=title)
             ax.legend(loc=legend_loc)  # inside the panel: more room for the curves
