@@ -180,6 +180,12 @@ def _show(target: str) -> str:
     lines += table[:2]
     for row, param in zip(table[2:], scenario.parameters.values()):
         lines += [row, f"      source: {param.source}"]
+        if param.range is not None:
+            lines.append(f"      range for sensitivity analysis: {param.range[0]:g} to {param.range[1]:g}"
+                         + (f" ({param.range_source})" if param.range_source else ""))
+    if scenario.variability:
+        lines += ["", "Variability between mice (virtual cohorts: value x exp(sigma z), z standard normal):"]
+        lines += [f"  {v.parameter}: sigma {v.sigma:g} ({v.rationale})" for v in scenario.variability.values()]
     return "\n".join(lines)
 
 

@@ -268,3 +268,14 @@ def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
     assert bad.stderr.count("\n") == 1
     assert "Traceback" not in bad.stderr
     assert "irf7-silenced" in bad.stderr
+
+
+def test_show_prints_ranges_and_variability(cli):
+    outcome = cli("show", "irf7-restored")
+    assert outcome.code == 0, outcome.err
+    scenario = sim.load_scenario("irf7-restored")
+    ranged = [p for p in scenario.parameters.values() if p.range is not None]
+    assert ranged, "the parameter file declares ranges"
+    assert outcome.out.count("range for sensitivity analysis:") == len(ranged)
+    for spread in scenario.variability.values():
+        assert f"{spread.parameter}: sigma {spread.sigma:g}" in outcome.out
