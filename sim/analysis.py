@@ -54,6 +54,9 @@ def describe(result: Result) -> str:
     """A few plain sentences on what happened in the run and what to notice."""
     scenario = result.scenario
     lines = [f"{scenario.name}: {scenario.description}"]
+    changed = [f"{p.name} = {p.value:g}" for p in scenario.parameters.values() if p.source.startswith("set by user")]
+    if changed:
+        lines.append(f"Changed for this run (the description above is the scenario's own): {', '.join(changed)}.")
     lines += _irf7_sentences(result) if result.model == "irf7" else _state_sentences(result)
     if scenario.notice:
         lines.append(f"What to notice: {scenario.notice}")

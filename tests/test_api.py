@@ -248,3 +248,9 @@ def test_result_to_dict_is_json_ready(restored):
     assert data["final"] == restored.final
     assert data["version"] == sim.__version__
     assert math.isfinite(data["key_numbers"]["mean_signalling"])
+
+
+def test_summary_names_parameters_the_user_changed():
+    changed = sim.run("irf7-restored", days=30, parameters={"cd8_kill_max": 0.2}).summary()
+    assert "Changed for this run" in changed and "cd8_kill_max = 0.2" in changed
+    assert "Changed for this run" not in sim.run("irf7-restored", days=30).summary()
