@@ -33,7 +33,7 @@ import numpy as np
 import sim
 from sim.analysis import cohort_table, format_table, p_text
 from sim.cohort import simulate_cohort
-from sim.plotting import house_style, line_style, plot_survival, save_figure
+from sim.plotting import house_style, line_style, plot_survival, save_figure_set
 from sim.survival import logrank_p
 
 CHANGES = {}          # parameter changes applied to every arm
@@ -176,9 +176,8 @@ def main():
                      "shaded: 95 % confidence band; +: still metastasis-free at the end of follow-up; "
                      "numbers under each panel: mice still at risk", fontsize=12)
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    save_figure(fig, [args.out / "cohort_survival.png", args.out / "cohort_survival.svg"], overwrite=True)
-    print(f"\nFigure saved to {args.out / 'cohort_survival.png'} and .svg")
+    png = save_figure_set(fig, args.out, "cohort_survival")
+    print(f"\nFigure saved to {png} and .svg")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.analysis import format_table
-from sim.plotting import plot_dose_grid, save_figure
+from sim.plotting import plot_dose_grid, save_figure_set
 from sim.scenarios import load_scenario
 from sim.sweeps import dose_grid
 
@@ -65,9 +65,8 @@ def main():
           "tumour there is too little antigen for interferon to expand CD8+ T cells.")
 
     axes = plot_dose_grid(grid)
-    out.mkdir(parents=True, exist_ok=True)
-    save_figure(np.ravel(axes)[0].figure, [out / "dose_timing.png", out / "dose_timing.svg"], overwrite=True)
-    print(f"\nFigure saved to {out / 'dose_timing.png'} and .svg")
+    png = save_figure_set(np.ravel(axes)[0].figure, out, "dose_timing")
+    print(f"\nFigure saved to {png} and .svg")
 
 
 if __name__ == "__main__":

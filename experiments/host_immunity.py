@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 
 import sim
 from sim.analysis import compare_table
-from sim.plotting import house_style, mark_schedule, plot_burden, save_figure
+from sim.plotting import house_style, mark_schedule, plot_burden, save_figure_set
 
 CHANGES = {}  # parameter changes applied to every arm
 
@@ -92,9 +92,8 @@ def main():
         fig.suptitle("Which parts of the host immune system does protection by Irf7 or interferon need?",
                      fontsize=13)
 
-    out.mkdir(parents=True, exist_ok=True)
-    save_figure(fig, [out / "host_immunity.png", out / "host_immunity.svg"], overwrite=True)
-    print(f"\nFigure saved to {out / 'host_immunity.png'} and .svg")
+    png = save_figure_set(fig, out, "host_immunity")
+    print(f"\nFigure saved to {png} and .svg")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import numpy as np
 
 import sim
 from sim.analysis import compare_table, when_text
-from sim.plotting import house_style, plot_burden, plot_state, save_figure
+from sim.plotting import house_style, plot_burden, plot_state, save_figure_set
 
 CHANGES = {}          # parameter changes applied to every arm
 FIRST_LATE_DOSE = 15  # day of the first dose in the late arm (surgery is on day 14)
@@ -82,9 +82,8 @@ def main():
         fig.suptitle("Can interferon injections replace the tumour's missing interferon? Does timing matter?",
                      fontsize=13)
 
-    out.mkdir(parents=True, exist_ok=True)
-    save_figure(fig, [out / "interferon_therapy.png", out / "interferon_therapy.svg"], overwrite=True)
-    print(f"\nFigure saved to {out / 'interferon_therapy.png'} and .svg")
+    png = save_figure_set(fig, out, "interferon_therapy")
+    print(f"\nFigure saved to {png} and .svg")
 
 
 if __name__ == "__main__":

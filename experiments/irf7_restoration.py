@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 
 import sim
 from sim.analysis import compare_table, when_text
-from sim.plotting import house_style, plot_burden, plot_state, save_figure
+from sim.plotting import house_style, plot_burden, plot_state, save_figure_set
 
 CHANGES = {}                  # parameter changes applied to both arms
 RESTORED_IRF7_ACTIVITY = 1.0  # Irf7 activity of the restored line
@@ -62,9 +62,8 @@ def main():
         axes["cd8"].set_ylabel("cells")
         fig.suptitle("Does restoring Irf7 in 4T1.2 tumour cells delay bone metastasis?", fontsize=13)
 
-    out.mkdir(parents=True, exist_ok=True)
-    save_figure(fig, [out / "irf7_restoration.png", out / "irf7_restoration.svg"], overwrite=True)
-    print(f"\nFigure saved to {out / 'irf7_restoration.png'} and .svg")
+    png = save_figure_set(fig, out, "irf7_restoration")
+    print(f"\nFigure saved to {png} and .svg")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.analysis import format_table
-from sim.plotting import plot_sweep, save_figure
+from sim.plotting import plot_sweep, save_figure_set
 from sim.scenarios import load_scenario
 from sim.sweeps import parameter_sweep
 
@@ -60,9 +60,8 @@ def main():
                     labels={"irf7-silenced": "wild-type host", "irf7-silenced-ifnar-ko": "Ifnar1-/- host"})
     ax.set_xlabel("tumour Irf7 activity (0 silenced, 1 fully restored)")
     out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    save_figure(ax.figure, [out / "irf7_sweep.png", out / "irf7_sweep.svg"], overwrite=True)
-    print(f"\nFigure saved to {out / 'irf7_sweep.png'} and .svg")
+    png = save_figure_set(ax.figure, out, "irf7_sweep")
+    print(f"\nFigure saved to {png} and .svg")
 
 
 if __name__ == "__main__":

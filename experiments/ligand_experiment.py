@@ -32,7 +32,7 @@ import numpy as np
 import sim
 from sim.analysis import format_table
 from sim.parameters import load_parameter_file
-from sim.plotting import PALETTE, house_style, save_figure
+from sim.plotting import PALETTE, house_style, save_figure_set
 from sim.scenarios import PARAMETER_DIR
 
 CHANGES = {}                     # parameter changes applied to every line, e.g. {"r": 0}
@@ -139,9 +139,8 @@ def main():
                      "ligands\n(rows: NK parameters without / with ligand; columns: CD8 parameters without / with "
                      "ligand)", fontsize=12)
 
-    out.mkdir(parents=True, exist_ok=True)
-    save_figure(fig, [out / "ligand_experiment.png", out / "ligand_experiment.svg"], overwrite=True)
-    print(f"\nFigure saved to {out / 'ligand_experiment.png'} and .svg")
+    png = save_figure_set(fig, out, "ligand_experiment")
+    print(f"\nFigure saved to {png} and .svg")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 
 import sim
 from sim.analysis import compare_table, when_text
-from sim.plotting import house_style, plot_burden, plot_state, save_figure
+from sim.plotting import house_style, plot_burden, plot_state, save_figure_set
 
 CHANGES = {}                    # parameter changes applied to both arms
 KNOCKDOWN_IRF7_ACTIVITY = 0.05  # Irf7 activity left after the knock-down (1 = intact)
@@ -63,9 +63,8 @@ def main():
         axes["cd8"].set_ylabel("cells")
         fig.suptitle("Does knocking Irf7 down let the weakly metastatic 66cl4 line reach bone?", fontsize=13)
 
-    out.mkdir(parents=True, exist_ok=True)
-    save_figure(fig, [out / "line_66cl4.png", out / "line_66cl4.svg"], overwrite=True)
-    print(f"\nFigure saved to {out / 'line_66cl4.png'} and .svg")
+    png = save_figure_set(fig, out, "line_66cl4")
+    print(f"\nFigure saved to {png} and .svg")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ import numpy as np
 
 from sim.analysis import format_table, p_text
 from sim.patients import DISCLAIMER, PatientSpec, simulate_patients
-from sim.plotting import house_style, line_style, plot_survival, save_figure
+from sim.plotting import house_style, line_style, plot_survival, save_figure_set
 from sim.survival import kaplan_meier, logrank_p
 
 NOISE_SD = None  # noise of the signature score; None: the value in sim/data/cohorts/patients.toml
@@ -138,9 +138,8 @@ def main():
         fig.suptitle(f"MODEL ANALOGUE, NOT PATIENT DATA: {args.n} virtual patients split at the median of a noisy "
                      f"Irf7 signature score (seed {args.seed})", fontsize=12)
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    save_figure(fig, [args.out / "patient_signature.png", args.out / "patient_signature.svg"], overwrite=True)
-    print(f"\nFigure saved to {args.out / 'patient_signature.png'} and .svg")
+    png = save_figure_set(fig, args.out, "patient_signature")
+    print(f"\nFigure saved to {png} and .svg")
 
 
 if __name__ == "__main__":

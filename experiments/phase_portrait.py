@@ -33,7 +33,7 @@ from matplotlib.patches import Patch
 import sim
 from sim.analysis import format_table
 from sim.phase import phase_portrait
-from sim.plotting import PALETTE, house_style, plot_phase_portrait, save_figure
+from sim.plotting import PALETTE, house_style, plot_phase_portrait, save_figure_set
 
 CHANGES = {}                          # parameter changes, e.g. {"d": 0.05}
 INOCULA = [1e6, 3e7, 5.8e7, 7e7, 3e8]  # tumour cells injected [cells]; effectors start at s/d
@@ -175,9 +175,8 @@ def main():
         fig.suptitle("Kuznetsov et al. (1994): immune control or escape? Which side of the separatrix a tumour starts "
                      "on decides", fontsize=13)
 
-    out.mkdir(parents=True, exist_ok=True)
-    save_figure(fig, [out / "phase_portrait.png", out / "phase_portrait.svg"], overwrite=True)
-    print(f"\nFigure saved to {out / 'phase_portrait.png'} and .svg")
+    png = save_figure_set(fig, out, "phase_portrait")
+    print(f"\nFigure saved to {png} and .svg")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from sim.plotting import house_style, plot_sobol, plot_tornado, save_figure
+from sim.plotting import house_style, plot_sobol, plot_tornado, save_figure_set
 from sim.sensitivity import local_sensitivity, short_meaning, sobol_analysis
 
 SCENARIO = "irf7-restored"   # with Irf7 restored the immune system is engaged, so most parameters matter
@@ -123,9 +123,8 @@ def main():
         fig.suptitle("Which parameters decide when bone metastasis appears? Top: one parameter at a time (local); "
                      "\nbottom: all uncertain parameters together over their ranges (global, Sobol)", fontsize=12)
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    save_figure(fig, [args.out / "sensitivity.png", args.out / "sensitivity.svg"], overwrite=True)
-    print(f"\nFigure saved to {args.out / 'sensitivity.png'} and .svg")
+    png = save_figure_set(fig, args.out, "sensitivity")
+    print(f"\nFigure saved to {png} and .svg")
 
 
 if __name__ == "__main__":

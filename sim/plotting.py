@@ -422,6 +422,17 @@ def plot_phase_portrait(portrait: PhasePortrait, ax: Axes | None = None, x_scale
     return ax
 
 
+def save_figure_set(figure: Figure, folder: Path | str, stem: str) -> Path:
+    """Save ``figure`` as ``stem.png`` and ``stem.svg`` in ``folder`` (created if needed), replacing old copies.
+
+    The figure set's formats: a PNG to look at and an SVG to scale. Returns the PNG's path.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_figure(figure, [folder / f"{stem}.png", folder / f"{stem}.svg"], overwrite=True)
+    return folder / f"{stem}.png"
+
+
 def save_figure(figure: Figure, paths: Sequence[Path | str], overwrite: bool = False, flag: str = "--plot") -> None:
     """Save ``figure`` to each path (format from the suffix), all or none, then close it."""
     paths = [Path(p) for p in paths]
