@@ -8,11 +8,15 @@ told it is banded, which keeps the cost linear in the number of mice.
 The metastasis day of each mouse is found inside the step where its burden
 crosses the threshold, by evaluating the solver's dense output on a fine grid
 within that step and interpolating log-burden linearly between grid points.
+The humane-endpoint day (the primary reaching the endpoint burden) is found
+the same way; a mouse culled before its metastasis is detected has no
+metastasis day.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.integrate import LSODA
@@ -25,6 +29,26 @@ BATCH_ATOL = 1e-5
 """Measured (benchmarks/README.md): largest metastasis-day error ~0.003 day against
 tight per-mouse solutions, 2-3x faster than 1e-6."""
 _REFINE_POINTS = 17
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What happened to each mouse of a batch.
+
+    Attributes
+    ----------
+    metastasis_day : ndarray, shape (n,)
+        Day the bone burden first crossed the detection threshold [day]; NaN if
+        never, or only after the mouse was culled.
+    endpoint_day : ndarray, shape (n,)
+        Day the primary tumour reached the humane endpoint [day]; NaN if never.
+    final : ndarray, shape (n_states, n)
+        States at the end of follow-up (integrated on past a cull; not observed).
+    """
+
+    metastasis_day: np.ndarray
+    endpoint_day: np.ndarray
+    final: np.ndarray
 
 
 def solve_batch(
@@ -45,10 +69,7 @@ def solve_batch(
 
     Returns
     -------
-    metastasis_day : ndarray, shape (n,)
-        Day each mouse's burden first crossed the detection threshold [day]; NaN if never.
-    final : ndarray, shape (n_states, n)
-        States at the end of follow-up.
+    BatchOutcome
     """
     model = scenario.model
     names = model.state_names
@@ -59,9 +80,10 @@ def solve_batch(
     n = sizes.pop()
     base = {**scenario.parameters.values_dict(), **{k: np.asarray(v, float) for k, v in varied.items()}}
     initial = _initial_states(scenario, base, n)
-    detect = names.index(model.detection_state)
-    threshold = np.broadcast_to(np.asarray(base[model.detection_parameter], float), (n,))
-    day = np.where(initial[detect] >= threshold, 0.0, np.nan)
+    watched = [(names.index(state), np.broadcast_to(np.asarray(base[parameter], float), (n,)))
+               for state, parameter in ((model.detection_state, model.detection_parameter),
+                                        (model.endpoint_state, model.endpoint_parameter)) if state is not None]
+    days = [np.where(initial[index] >= threshold, 0.0, np.nan) for index, threshold in watched]
 
     y = initial.T.ravel()  # mouse by mouse: [mouse0 states..., mouse1 states..., ...]
     cuts = scenario.schedule.breakpoints(scenario.days)
@@ -78,16 +100,20 @@ def solve_batch(
         solver = LSODA(fun, start, y, stop, rtol=rtol, atol=atol, lband=n_states - 1, uband=n_states - 1,
                        jac=_banded_jacobian(model, n, params))
         while solver.status == "running":
-            before = solver.y[detect::n_states].copy()
+            before = [solver.y[index::n_states].copy() for index, _ in watched]
             message = solver.step()
             if solver.status == "failed":
                 raise SolverError(f"{scenario.name}: batch solver failed near day {solver.t:g}: {message}")
-            after = solver.y[detect::n_states]
-            crossing = np.isnan(day) & (before < threshold) & (after >= threshold)
-            if crossing.any():
-                day[crossing] = _crossing_days(solver, detect, n_states, np.flatnonzero(crossing), threshold)
+            for (index, threshold), day, previous in zip(watched, days, before):
+                crossing = np.isnan(day) & (previous < threshold) & (solver.y[index::n_states] >= threshold)
+                if crossing.any():
+                    day[crossing] = _crossing_days(solver, index, n_states, np.flatnonzero(crossing), threshold)
         y = solver.y.copy()
-    return day, y.reshape(n, n_states).T.copy()
+    metastasis_day = days[0]
+    endpoint_day = days[1] if len(days) > 1 else np.full(n, np.nan)
+    culled_first = endpoint_day < metastasis_day  # False where either is NaN
+    metastasis_day[culled_first] = np.nan
+    return BatchOutcome(metastasis_day, endpoint_day, y.reshape(n, n_states).T.copy())
 
 
 def _banded_jacobian(model, n: int, params: Mapping[str, np.ndarray]):

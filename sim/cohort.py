@@ -25,7 +25,8 @@ from .errors import InputError
 from .fileio import write_all
 from .parallel import run_all
 from .scenarios import Scenario
-from .survival import SurvivalCurve, kaplan_meier
+from .result import FATES
+from .survival import SurvivalCurve, kaplan_meier, logrank_p
 from .version import __version__
 
 MAX_CHUNK = 5000
@@ -107,13 +108,18 @@ class Cohort:
     sampled : dict of str to ndarray
         Each mouse's value of each varied parameter.
     metastasis_day : ndarray
-        Each mouse's metastasis day [day]; NaN if metastasis-free at the end of follow-up.
+        Each mouse's metastasis day [day]; NaN if none was detected (the mouse
+        was culled first, or stayed metastasis-free to the end of follow-up).
+    endpoint_day : ndarray
+        Day each mouse's primary tumour reached the humane endpoint and it was
+        culled [day]; NaN if never (surgery removed it in time).
     """
 
     scenario: Scenario
     seed: int
     sampled: dict[str, np.ndarray]
     metastasis_day: np.ndarray
+    endpoint_day: np.ndarray
     version: str = field(default=__version__)
 
     @property
@@ -130,12 +136,31 @@ class Cohort:
 
     @property
     def censored(self) -> np.ndarray:
-        """True for mice still metastasis-free at the end of follow-up."""
+        """True for mice without a detected metastasis (culled first, or free at the end)."""
         return np.isnan(self.metastasis_day)
 
+    @property
+    def culled(self) -> np.ndarray:
+        """True for mice culled at the humane endpoint before any metastasis was detected."""
+        return self.censored & ~np.isnan(self.endpoint_day)
+
+    @property
+    def fates(self) -> np.ndarray:
+        """Each mouse's fate: "metastasis", "culled" or "free" (see ``sim.result.FATES``)."""
+        return np.where(~self.censored, FATES[0], np.where(self.culled, FATES[1], FATES[2]))
+
+    @property
+    def censor_day(self) -> np.ndarray:
+        """Where each mouse without metastasis leaves the study [day]: its endpoint day if culled, else follow-up."""
+        return np.where(self.culled, self.endpoint_day, self.days)
+
     def survival(self, confidence: float = 0.95) -> SurvivalCurve:
-        """Kaplan-Meier curve of metastasis-free survival."""
-        return kaplan_meier(self.metastasis_day, self.days, confidence)
+        """Kaplan-Meier curve of metastasis-free survival; culled mice are censored on their endpoint day."""
+        return kaplan_meier(self.metastasis_day, self.censor_day, confidence)
+
+    def logrank_p(self, other: Cohort) -> float | None:
+        """Two-sided log-rank p-value of this cohort's metastasis-free survival against ``other``'s."""
+        return logrank_p(self.metastasis_day, other.metastasis_day, self.days, self.censor_day, other.censor_day)
 
     def summary(self, at_days: tuple[float, ...] = ()) -> dict[str, Any]:
         """Headline numbers: median with its 95 % interval and fractions metastasis-free."""
@@ -149,6 +174,7 @@ class Cohort:
             "median_days": curve.median,
             "median_ci": [low, high],
             "metastasis_free_fraction": float(curve.at(self.days)),
+            "fates": {fate: int((self.fates == fate).sum()) for fate in FATES},
             "metastasis_free_at": {f"{d:g}": float(curve.at(d)) if d <= self.days else None for d in at_days},
             "variability": {k: v.sigma for k, v in self.scenario.variability.items()},
             "version": self.version,
@@ -160,10 +186,12 @@ class Cohort:
 
 
 def cohorts_to_csv(cohorts: list[Cohort], path: str | Path, overwrite: bool = False) -> None:
-    """One row per virtual mouse: scenario, index, sampled parameters, metastasis day, censored flag.
+    """One row per virtual mouse: scenario, index, sampled parameters, fate, metastasis and endpoint days, censored flag.
 
-    The metastasis day is empty for mice still metastasis-free at the end of
-    follow-up (censored = 1). Each cohort's summary, seed, parameters and the
+    ``fate`` is metastasis, culled (humane endpoint before any metastasis was
+    detected) or free (at the end of follow-up). The metastasis day is empty
+    unless the fate is metastasis, the endpoint day unless the primary reached
+    the endpoint; censored = 1 for culled and free mice. Each cohort's summary, seed, parameters and the
     version go in ``<path>.meta.json``. Both files are written whole or not at all.
     """
     path = Path(path)
@@ -172,13 +200,12 @@ def cohorts_to_csv(cohorts: list[Cohort], path: str | Path, overwrite: bool = Fa
     def write_csv(tmp: Path) -> None:
         with open(tmp, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["scenario", "mouse", *names, "metastasis_day", "censored"])
+            writer.writerow(["scenario", "mouse", *names, "fate", "metastasis_day", "endpoint_day", "censored"])
             for cohort in cohorts:
                 columns = [cohort.sampled.get(k, np.full(cohort.n, cohort.scenario.parameters[k].value)) for k in names]
-                for i, day in enumerate(cohort.metastasis_day):
-                    free = bool(np.isnan(day))
-                    writer.writerow([cohort.name, i, *(repr(float(c[i])) for c in columns),
-                                     "" if free else repr(float(day)), int(free)])
+                for i, (fate, day, endpoint) in enumerate(zip(cohort.fates, cohort.metastasis_day, cohort.endpoint_day)):
+                    writer.writerow([cohort.name, i, *(repr(float(c[i])) for c in columns), fate, _day_cell(day),
+                                     _day_cell(endpoint), int(np.isnan(day))])
 
     meta = [{**c.summary(), "parameters": c.scenario.parameters.values_dict(), "scenario_file": str(c.scenario.source)}
             for c in cohorts]
@@ -187,8 +214,13 @@ def cohorts_to_csv(cohorts: list[Cohort], path: str | Path, overwrite: bool = Fa
               overwrite, "--csv")
 
 
+def _day_cell(day: float) -> str:
+    return "" if np.isnan(day) else repr(float(day))
+
+
 def _solve_chunk(scenario: Scenario, chunk: dict[str, np.ndarray], rtol: float, atol: float) -> np.ndarray:
-    return solve_batch(scenario, chunk, rtol=rtol, atol=atol)[0]
+    outcome = solve_batch(scenario, chunk, rtol=rtol, atol=atol)
+    return np.stack([outcome.metastasis_day, outcome.endpoint_day])
 
 
 def simulate_cohort(
@@ -227,5 +259,6 @@ def simulate_cohort(
         sampled = {"inoculum": np.full(n, scenario.parameters["inoculum"].value)}
     size = chunk_size or default_chunk(n)
     chunks = [{k: v[s:s + size] for k, v in sampled.items()} for s in range(0, n, size)]
-    days = run_all(_solve_chunk, [(scenario, c, rtol, atol) for c in chunks], workers=workers, executor=executor)
-    return Cohort(scenario=scenario, seed=seed, sampled=sampled, metastasis_day=np.concatenate(days))
+    days = np.concatenate(run_all(_solve_chunk, [(scenario, c, rtol, atol) for c in chunks], workers=workers,
+                                  executor=executor), axis=1)
+    return Cohort(scenario=scenario, seed=seed, sampled=sampled, metastasis_day=days[0], endpoint_day=days[1])

@@ -29,9 +29,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised only on Python 3.10
     import tomli as tomllib
 
-BASES = ("literature", "derived", "teaching", "schedule")
-"""How a value was arrived at: read in a paper, computed from sourced numbers,
-chosen to make the model teach well (a guess), or set by the scenario's schedule."""
+BASES = ("literature", "public-code", "derived", "teaching", "genotype", "schedule")
+"""How a value was arrived at: read in the cited paper; copied from public code,
+curated model files or later papers quoting the cited paper, never checked in
+the paper itself; computed from sourced numbers; chosen to make the model teach
+well (a guess); a switch for the genotype of the tumour line or host; or set by
+the scenario's schedule."""
 
 DATA = Path(__file__).parent / "data"
 

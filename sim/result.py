@@ -21,6 +21,18 @@ if TYPE_CHECKING:
     from .scenarios import Scenario
 
 
+FATES = ("metastasis", "culled", "free")
+"""How a mouse leaves a study: bone metastasis detected; culled at the humane
+endpoint before any was detected; or metastasis-free at the end of follow-up."""
+
+
+def fate(metastasis_day: float | None, endpoint_day: float | None) -> str:
+    """The fate (one of FATES) of a mouse with these event days [day] (None: never)."""
+    if metastasis_day is not None and (endpoint_day is None or metastasis_day <= endpoint_day):
+        return "metastasis"
+    return "free" if endpoint_day is None else "culled"
+
+
 def time_grid(days: float, every: float) -> np.ndarray:
     """Days 0, every, 2*every, ... up to and including ``days`` when it falls on the grid [day]."""
     return every * np.arange(int(np.floor(days / every + 1e-9)) + 1)
@@ -41,6 +53,9 @@ class Result:
         State values, each in its own unit (see ``units``).
     metastasis_day : float or None
         First day the bone burden crossed the detection threshold [day].
+    endpoint_day : float or None
+        Day the primary tumour reached the humane endpoint and the mouse was
+        culled [day]; the time course ends there. None if never reached.
     solver : dict
         Method, tolerances and effort of the integration.
 
@@ -59,6 +74,7 @@ class Result:
     values: np.ndarray
     metastasis_day: float | None
     solver: dict[str, Any]
+    endpoint_day: float | None = None
     version: str = field(default=__version__)
 
     @property
@@ -72,6 +88,14 @@ class Result:
     @property
     def days(self) -> float:
         return self.scenario.days
+
+    @property
+    def fate(self) -> str | None:
+        """How the mouse left the study: "metastasis", "culled" (humane endpoint first) or "free".
+
+        None for models without a metastasis readout.
+        """
+        return fate(self.metastasis_day, self.endpoint_day) if self.scenario.model.detection_state else None
 
     @property
     def time_unit(self) -> str:
@@ -102,7 +126,7 @@ class Result:
 
     @property
     def final(self) -> dict[str, float]:
-        """State values at the end of follow-up."""
+        """State values at the end of the run (follow-up, or the humane endpoint)."""
         return {name: float(v) for name, v in zip(self.state_names, self.values[:, -1])}
 
     def summary(self) -> str:
@@ -116,6 +140,8 @@ class Result:
             "model": self.model,
             "days": self.days,
             "metastasis_day": self.metastasis_day,
+            "endpoint_day": self.endpoint_day,
+            "fate": self.fate,
             "final": self.final,
             "units": self.units,
             "key_numbers": analysis.key_numbers(self),

@@ -108,7 +108,7 @@ def _scenario(scenario: str | Path | Scenario, changes: dict[str, Any] | None) -
 
 def _censored_days(scenario: Scenario, varied: dict[str, np.ndarray], rtol: float, atol: float) -> np.ndarray:
     """Metastasis day of each column of ``varied`` [day]; the follow-up where there is none (censored)."""
-    days = solve_batch(scenario, varied, rtol=rtol, atol=atol)[0]
+    days = solve_batch(scenario, varied, rtol=rtol, atol=atol).metastasis_day
     return np.where(np.isnan(days), scenario.days, days)
 
 
@@ -380,7 +380,8 @@ def sampling(low: float, high: float) -> str:
     return "log-uniform" if low > 0 and high / low > LOG_RATIO else "uniform"
 
 
-def _distribution(low: float, high: float):
+def range_distribution(low: float, high: float):
+    """The scipy distribution a declared range is sampled from (see ``sampling``)."""
     return stats.loguniform(low, high) if sampling(low, high) == "log-uniform" else stats.uniform(low, high - low)
 
 
@@ -568,7 +569,7 @@ def sobol_analysis(
             outputs.append(days)
             return days.copy()  # scipy centres its copy in place
 
-        estimate = sobol(func, [_distribution(*p.range) for p in params], n, seed, confidence=confidence,
+        estimate = sobol(func, [range_distribution(*p.range) for p in params], n, seed, confidence=confidence,
                          resamples=resamples)
     days = np.concatenate(outputs)
     entries = [SobolEntry(p.name, p.meaning, p.unit, p.value, p.range[0], p.range[1], sampling(*p.range), p.range_source,

@@ -5,7 +5,9 @@ Each segment is one call of ``scipy.integrate.solve_ivp``; at each boundary
 the jumps are applied and the integration restarts, so no step straddles a
 discontinuity. The metastasis day is the first upward crossing of the
 detection threshold, found by solve_ivp's event root-finding on the dense
-(interpolated) solution of the step where it happens.
+(interpolated) solution of the step where it happens. The humane endpoint
+(the primary tumour reaching the endpoint burden) is found the same way and
+ends the run: the mouse is culled that day.
 """
 
 from __future__ import annotations
@@ -59,33 +61,44 @@ def solve(
     names = model.state_names
     base = scenario.parameters.values_dict()
     y = np.array([scenario.initial[n] for n in names], dtype=float)
-    crossing = _detection_event(model, base)
+    crossing = _threshold_event(model.state_names, model.detection_state, base.get(model.detection_parameter))
+    endpoint = _threshold_event(model.state_names, model.endpoint_state, base.get(model.endpoint_parameter))
+    if endpoint is not None:
+        endpoint.terminal = True
     detection_day = 0.0 if crossing is not None and crossing(0.0, y) >= 0 else None
+    endpoint_day = 0.0 if endpoint is not None and endpoint(0.0, y) >= 0 else None
+    events = [e for e in (crossing, endpoint) if e is not None]
     grid = None if every is None else time_grid(scenario.days, every)
 
     times, values, worst_negative, evaluations = [], [], 0.0, 0
     cuts = scenario.schedule.breakpoints(scenario.days)
     for start, stop in zip(cuts[:-1], cuts[1:]):
+        if endpoint_day is not None:
+            break
         for jump in scenario.schedule.jumps_at(start):
             i = names.index(jump.state)
             y[i] = y[i] * jump.scale + jump.add
         coords = Coordinates(np.array([name in model.log_states for name in names]) & (y > 0))
         sol = solve_ivp(
             coords.wrap(model.rhs), (start, stop), coords.to_solver(y), method=method, rtol=rtol, atol=atol,
-            args=(scenario.schedule.parameters_at(start, base),), events=coords.wrap_event(crossing),
+            args=(scenario.schedule.parameters_at(start, base),), events=[coords.wrap_event(e) for e in events] or None,
             dense_output=grid is not None,
         )
         if not sol.success:
             raise SolverError(f"{scenario.name}: solver failed on days {start:g}-{stop:g}: {sol.message}")
         evaluations += sol.nfev
-        if detection_day is None and crossing is not None and len(sol.t_events[0]):
-            detection_day = float(sol.t_events[0][0])
+        found = dict(zip(events, sol.t_events or []))
+        if detection_day is None and len(found.get(crossing, ())):
+            detection_day = float(found[crossing][0])
+        if len(found.get(endpoint, ())):
+            endpoint_day = float(found[endpoint][0])
+            stop = endpoint_day
         worst_negative = min(worst_negative, float(sol.y[~coords.log].min(initial=0.0)))
         if grid is None:
             times.append(sol.t)
             values.append(coords.to_states(sol.y))
         else:
-            inside = grid[(grid >= start) & ((grid < stop) | (stop == cuts[-1]))]
+            inside = grid[(grid >= start) & ((grid < stop) | (stop == cuts[-1]) | (stop == endpoint_day))]
             times.append(inside)
             values.append(coords.to_states(sol.sol(inside)) if inside.size else np.empty((len(names), 0)))
         y = coords.to_states(sol.y[:, -1])
@@ -97,6 +110,7 @@ def solve(
         time=np.concatenate(times),
         values=np.maximum(np.concatenate(values, axis=1), 0.0),
         metastasis_day=detection_day,
+        endpoint_day=endpoint_day,
         solver={"method": method, "rtol": rtol, "atol": atol, "rhs_evaluations": evaluations, "segments": len(cuts) - 1},
     )
 
@@ -146,14 +160,15 @@ class Coordinates:
             return event(t, self.to_states(u), *args)
 
         in_log.direction = event.direction
+        in_log.terminal = getattr(event, "terminal", False)
         return in_log
 
 
-def _detection_event(model, base):
-    if model.detection_state is None:
+def _threshold_event(names, state, threshold):
+    """An upward-crossing event of ``state`` through ``threshold`` (None if the model has no such state)."""
+    if state is None:
         return None
-    index = model.state_names.index(model.detection_state)
-    threshold = base[model.detection_parameter]
+    index = names.index(state)
 
     def crossing(t, y, *args):
         return y[index] - threshold

@@ -1,7 +1,8 @@
 """Metastasis-free survival: Kaplan-Meier curves and log-rank tests, from scipy.
 
 A mouse's metastasis day is an event; a mouse still metastasis-free at the end
-of follow-up is right-censored there. The estimator is ``scipy.stats.ecdf`` on
+of follow-up is right-censored there, and a mouse culled at the humane
+endpoint before any metastasis was detected is right-censored on its endpoint day. The estimator is ``scipy.stats.ecdf`` on
 ``scipy.stats.CensoredData``; the test is ``scipy.stats.logrank``.
 """
 
@@ -14,11 +15,16 @@ import numpy as np
 from scipy import stats
 
 
-def censored_data(metastasis_day: np.ndarray, follow_up: float) -> stats.CensoredData:
-    """Events at ``metastasis_day`` [day]; NaN means metastasis-free, censored at ``follow_up``."""
+def censored_data(metastasis_day: np.ndarray, follow_up: float | np.ndarray) -> stats.CensoredData:
+    """Events at ``metastasis_day`` [day]; NaN means no event, censored at ``follow_up``.
+
+    ``follow_up`` is one day for all mice, or each mouse's own censoring day
+    (its endpoint day if it was culled, else the end of follow-up).
+    """
     days = np.asarray(metastasis_day, float)
     event = ~np.isnan(days)
-    return stats.CensoredData(uncensored=days[event], right=np.full(int((~event).sum()), float(follow_up)))
+    censor = np.broadcast_to(np.asarray(follow_up, float), days.shape)
+    return stats.CensoredData(uncensored=days[event], right=censor[~event])
 
 
 @dataclass(frozen=True)
@@ -81,15 +87,16 @@ class SurvivalCurve:
         return self._first_below_half(self.lower), self._first_below_half(self.upper)
 
 
-def kaplan_meier(metastasis_day: np.ndarray, follow_up: float, confidence: float = 0.95) -> SurvivalCurve:
+def kaplan_meier(metastasis_day: np.ndarray, follow_up: float | np.ndarray, confidence: float = 0.95) -> SurvivalCurve:
     """Kaplan-Meier curve of metastasis-free survival.
 
     Parameters
     ----------
     metastasis_day : array
         Day of metastasis of each mouse [day]; NaN if none within follow-up.
-    follow_up : float
-        End of follow-up, where metastasis-free mice are censored [day].
+    follow_up : float or array
+        Where mice without metastasis are censored [day]: the end of follow-up,
+        or per mouse (the endpoint day of a culled mouse).
     confidence : float
         Level of the pointwise confidence band.
     """
@@ -109,14 +116,25 @@ def kaplan_meier(metastasis_day: np.ndarray, follow_up: float, confidence: float
         lower=np.concatenate([[1.0], low]),
         upper=np.concatenate([[1.0], high]),
         event_days=np.sort(days[~np.isnan(days)]),
-        censor_days=np.full(int(np.isnan(days).sum()), float(follow_up)),
+        censor_days=np.sort(np.broadcast_to(np.asarray(follow_up, float), days.shape)[np.isnan(days)]),
         confidence=confidence,
     )
 
 
-def logrank_p(first: np.ndarray, second: np.ndarray, follow_up: float) -> float | None:
-    """Two-sided log-rank p-value between two groups' metastasis days (None if undefined)."""
+def logrank_p(
+    first: np.ndarray,
+    second: np.ndarray,
+    follow_up: float,
+    first_censor: np.ndarray | None = None,
+    second_censor: np.ndarray | None = None,
+) -> float | None:
+    """Two-sided log-rank p-value between two groups' metastasis days (None if undefined).
+
+    Mice without metastasis are censored at ``follow_up``, or at their own day
+    in ``first_censor`` / ``second_censor`` when given (culled mice).
+    """
     if np.all(np.isnan(first)) and np.all(np.isnan(second)):
         return None  # no events at all: nothing to compare
-    result = stats.logrank(censored_data(first, follow_up), censored_data(second, follow_up))
+    result = stats.logrank(censored_data(first, follow_up if first_censor is None else first_censor),
+                           censored_data(second, follow_up if second_censor is None else second_censor))
     return None if np.isnan(result.pvalue) else float(result.pvalue)

@@ -48,6 +48,10 @@ class Model:
     #: marks the event reported as the "metastasis day" (None: no such event)
     detection_state: str | None = None
     detection_parameter: str | None = None
+    #: state whose upward crossing of ``endpoint_parameter`` ends the run as a
+    #: humane endpoint (the animal is culled; None: the model has no endpoint)
+    endpoint_state: str | None = None
+    endpoint_parameter: str | None = None
     #: names that schedule events of this model act on
     resection_state: str | None = None
     dose_state: str | None = None

@@ -1,22 +1,33 @@
-"""The Irf7–interferon–NK/CD8 bone-metastasis model (equations only).
+"""The Irf7-interferon-NK/CD8 bone-metastasis model (equations only).
 
 States (cells unless noted): primary tumour P, circulating tumour cells C,
-bone metastatic burden B, NK cells N, tumour-specific CD8+ T cells L,
-type I interferon I [IU/mL] and host interferon signalling S [0–1].
+bone metastatic burden B, NK cells N, effector CD8+ T cells L, memory CD8+
+T cells M, myeloid-derived suppressor cells Q [fold of a tumour-free mouse],
+type I interferon I [IU/mL] and host interferon signalling S [0-1].
 
     dP/dt = a_P P ln(K_P / P)                                     (Gompertz)
-    dC/dt = eps P - (delta_C + k_NC (1 + beta S) N) C
+    dC/dt = eps P - (delta_C + k_NC z (1 + beta S) N) C
     dB/dt = theta delta_C C + g_B B (1 - B/K_B)
-            - k_N (1 + beta S) N B - d L^lam B / (s B^lam + L^lam)
-    dN/dt = sigma_N (1 + alpha S) - f_N N - u_N N
-    dL/dt = sigma_L - m_L L + j S A/(h_A + A) L (1 - L/K_L) - u_L L,  A = P + B
-    dI/dt = sigma_I + pi R A - k_I I
+            - k_N z (1 + beta S) N B - z d T^lam B / (s B^lam + T^lam),   T = L + M
+    dN/dt = sigma_N (1 + alpha S) - (f_N + u_N) N
+    dL/dt = z j S A/(h_A + A) (n_0 + L) (1 - (L + M)/K_L) - (m_L + phi + u_L) L,   A = P + B
+    dM/dt = phi L - (m_M + u_L) M
+    dQ/dt = k_Q (1 + q A/(h_Q + A) - Q),   z = (1 + kappa) / (1 + kappa Q)
+    dI/dt = sigma_I + pi_H A/(h_H + A) + pi_T R A - k_I I
     dS/dt = k_on H h(I) (1 - S) - k_off S,   h(I) = I / (EC50 + I)
 
 R is the tumour's Irf7 activity and H the host's Ifnar1 (1 wild type, 0
 knockout); u_N and u_L are antibody depletion rates set by the schedule.
-The CD8 kill is de Pillis et al. (2005)'s ratio-dependent term D B with
-D = d (L/B)^lam / (s + (L/B)^lam), rewritten so that it stays finite as B -> 0.
+Naive precursors n_0 are recruited and expand only with antigen and
+interferon signalling; effectors contract fast and a fraction becomes
+long-lived memory, which still kills (effector-memory cells). A large tumour
+burden expands MDSCs, which blunt NK and CD8 function by the factor z (1 in
+a tumour-free mouse) and fade over weeks once surgery removes most of the
+burden. The host
+senses tumour cells (pi_H, for example DNA sensed by cGAS-STING in dendritic
+cells) whatever the tumour's Irf7. The CD8 kill is de Pillis et al. (2005)'s
+ratio-dependent term D B with D = d (T/B)^lam / (s + (T/B)^lam), rewritten so
+that it stays finite as B -> 0.
 See docs/model.md for the reasoning and parameters/irf7.toml for the values.
 """
 
@@ -29,27 +40,35 @@ from .base import Model, State, Values
 _TINY = 1e-300
 
 
+def _saturation(x, half):
+    """x / (half + x) and its derivative in x."""
+    return x / (half + x), half / (half + x) ** 2
+
+
 def rhs(t: float, y: np.ndarray, p: Values) -> np.ndarray:
-    """dy/dt of the Irf7 model; ``y`` has shape (7, ...) in the order of STATES."""
+    """dy/dt of the Irf7 model; ``y`` has shape (9, ...) in the order of STATES."""
     # Solver trial points can dip just below zero; evaluating on the clipped
     # state keeps every loss term zero there, so the orthant stays invariant.
-    P, C, B, N, L, I, S = np.maximum(y, 0.0)
-    nk_boost = 1.0 + p["nk_ifn_kill_boost"] * S
+    P, C, B, N, L, M, Q, I, S = np.maximum(y, 0.0)
+    suppression = (1.0 + p["mdsc_suppression"]) / (1.0 + p["mdsc_suppression"] * Q)
+    nk_boost = suppression * (1.0 + p["nk_ifn_kill_boost"] * S)
     antigen = P + B
+    cytotoxic = L + M
 
     growth_primary = p["primary_growth_rate"] * P * (np.log(p["primary_capacity"]) - np.log(np.maximum(P, _TINY)))
     ctc_loss = (p["ctc_clearance"] + p["nk_ctc_kill"] * nk_boost * N) * C
     seeding = p["bone_seeding_fraction"] * p["ctc_clearance"] * C
     bone_growth = p["bone_growth_rate"] * B * (1.0 - B / p["bone_capacity"])
     nk_kill = p["nk_kill"] * nk_boost * N * B
-    # d B L^lam / (s B^lam + L^lam), divided through by L^lam: one power instead of two;
-    # it is 0 when B = 0 and tends to 0 as L -> 0 (B/L overflowing to inf gives exactly 0).
+    # d B T^lam / (s B^lam + T^lam), divided through by T^lam: one power instead of two;
+    # it is 0 when B = 0 and tends to 0 as T -> 0 (B/T overflowing to inf gives exactly 0).
     with np.errstate(over="ignore", divide="ignore"):
-        tumour_per_cd8 = B / np.maximum(L, _TINY)
-        cd8_kill = p["cd8_kill_max"] * B / (p["cd8_kill_steepness"] * tumour_per_cd8 ** p["cd8_kill_exponent"] + 1.0)
-    cd8_expansion = (
-        p["cd8_expansion"] * S * antigen / (p["cd8_antigen_half"] + antigen) * L * (1.0 - L / p["cd8_capacity"])
-    )
+        tumour_per_cd8 = B / np.maximum(cytotoxic, _TINY)
+        cd8_kill = (suppression * p["cd8_kill_max"]) * B / (
+            p["cd8_kill_steepness"] * tumour_per_cd8 ** p["cd8_kill_exponent"] + 1.0)
+    priming = suppression * p["cd8_expansion"] * S * _saturation(antigen, p["cd8_antigen_half"])[0]
+    cd8_expansion = priming * (p["cd8_naive"] + L) * (1.0 - cytotoxic / p["cd8_capacity"])
+    host_sensing = p["host_ifn_production"] * _saturation(antigen, p["host_sensing_half"])[0]
     receptor_drive = p["signal_on"] * p["ifnar"] * I / (p["ifn_ec50"] + I)
 
     return np.array(
@@ -58,8 +77,10 @@ def rhs(t: float, y: np.ndarray, p: Values) -> np.ndarray:
             p["shedding_rate"] * P - ctc_loss,
             seeding + bone_growth - nk_kill - cd8_kill,
             p["nk_supply"] * (1.0 + p["nk_ifn_supply_boost"] * S) - (p["nk_death"] + p["nk_depletion_rate"]) * N,
-            p["cd8_supply"] + cd8_expansion - (p["cd8_death"] + p["cd8_depletion_rate"]) * L,
-            p["basal_ifn_production"] + p["tumor_ifn_production"] * p["irf7_activity"] * antigen
+            cd8_expansion - (p["cd8_death"] + p["cd8_memory_formation"] + p["cd8_depletion_rate"]) * L,
+            p["cd8_memory_formation"] * L - (p["cd8_memory_death"] + p["cd8_depletion_rate"]) * M,
+            p["mdsc_turnover"] * (1.0 + p["mdsc_expansion"] * _saturation(antigen, p["mdsc_half"])[0] - Q),
+            p["basal_ifn_production"] + host_sensing + p["tumor_ifn_production"] * p["irf7_activity"] * antigen
             - p["ifn_clearance"] * I,
             receptor_drive * (1.0 - S) - p["signal_off"] * S,
         ]
@@ -67,13 +88,18 @@ def rhs(t: float, y: np.ndarray, p: Values) -> np.ndarray:
 
 
 def jacobian(t: float, y: np.ndarray, p: Values) -> np.ndarray:
-    """Analytic Jacobian d(dy/dt)/dy of ``rhs``, shape (7, 7, ...) (row: equation, column: state)."""
-    P, C, B, N, L, I, S = np.maximum(y, 0.0)
+    """Analytic Jacobian d(dy/dt)/dy of ``rhs``, shape (9, 9, ...) (row: equation, column: state)."""
+    P, C, B, N, L, M, Q, I, S = np.maximum(y, 0.0)
     zero = np.zeros_like(P)
-    J = np.zeros((7, 7) + np.shape(P))
-    nk_boost = 1.0 + p["nk_ifn_kill_boost"] * S
+    J = np.zeros((9, 9) + np.shape(P))
+    iP, iC, iB, iN, iL, iM, iQ, iI, iS = range(9)
+    kappa = p["mdsc_suppression"]
+    suppression = (1.0 + kappa) / (1.0 + kappa * Q)
+    suppression_slope = -kappa * suppression / (1.0 + kappa * Q)  # d(suppression)/dQ
+    ifn_boost = 1.0 + p["nk_ifn_kill_boost"] * S
+    nk_boost = suppression * ifn_boost
     antigen = P + B
-    iP, iC, iB, iN, iL, iI, iS = range(7)
+    cytotoxic = L + M
 
     J[iP, iP] = np.where(
         P > 0, p["primary_growth_rate"] * (np.log(p["primary_capacity"]) - np.log(np.maximum(P, _TINY)) - 1.0), zero
@@ -83,40 +109,59 @@ def jacobian(t: float, y: np.ndarray, p: Values) -> np.ndarray:
     J[iC, iP] = p["shedding_rate"]
     J[iC, iC] = -(p["ctc_clearance"] + p["nk_ctc_kill"] * nk_boost * N)
     J[iC, iN] = -ctc_kill_per_nk * nk_boost
-    J[iC, iS] = -ctc_kill_per_nk * p["nk_ifn_kill_boost"] * N
+    J[iC, iQ] = -ctc_kill_per_nk * suppression_slope * ifn_boost * N
+    J[iC, iS] = -ctc_kill_per_nk * suppression * p["nk_ifn_kill_boost"] * N
 
     lam, steep = p["cd8_kill_exponent"], p["cd8_kill_steepness"]
-    cd8_power, bone_power = L**lam, B**lam
+    cd8_power, bone_power = cytotoxic**lam, B**lam
     denominator = np.maximum(steep * bone_power + cd8_power, _TINY)
     kill_max = p["cd8_kill_max"]
+    unsuppressed_cd8_kill = kill_max * B * cd8_power / denominator
+    kill_per_cd8 = -suppression * np.where(
+        cytotoxic > 0,
+        kill_max * B * lam * cd8_power / np.maximum(cytotoxic, _TINY) * steep * bone_power / denominator**2,
+        zero,
+    )
+    bone_nk_kill = p["nk_kill"] * N * B
     J[iB, iC] = p["bone_seeding_fraction"] * p["ctc_clearance"]
     J[iB, iB] = (
         p["bone_growth_rate"] * (1.0 - 2.0 * B / p["bone_capacity"])
         - p["nk_kill"] * nk_boost * N
-        - kill_max * cd8_power * (denominator - steep * lam * bone_power) / denominator**2
+        - suppression * kill_max * cd8_power * (denominator - steep * lam * bone_power) / denominator**2
     )
     J[iB, iN] = -p["nk_kill"] * nk_boost * B
-    J[iB, iL] = -np.where(
-        L > 0, kill_max * B * lam * cd8_power / np.maximum(L, _TINY) * steep * bone_power / denominator**2, zero
+    J[iB, iL] = kill_per_cd8
+    J[iB, iM] = kill_per_cd8
+    J[iB, iQ] = -suppression_slope * (ifn_boost * bone_nk_kill + unsuppressed_cd8_kill)
+    J[iB, iS] = -suppression * p["nk_ifn_kill_boost"] * bone_nk_kill
+
+    J[iN, iN] = -(p["nk_death"] + p["nk_depletion_rate"]) + zero
+    J[iN, iS] = p["nk_supply"] * p["nk_ifn_supply_boost"] + zero
+
+    stimulation, stimulation_slope = _saturation(antigen, p["cd8_antigen_half"])
+    expanding = p["cd8_naive"] + L
+    room = 1.0 - cytotoxic / p["cd8_capacity"]
+    rate = p["cd8_expansion"]
+    J[iL, iP] = suppression * rate * S * stimulation_slope * expanding * room
+    J[iL, iB] = J[iL, iP]
+    J[iL, iL] = suppression * rate * S * stimulation * (room - expanding / p["cd8_capacity"]) - (
+        p["cd8_death"] + p["cd8_memory_formation"] + p["cd8_depletion_rate"]
     )
-    J[iB, iS] = -p["nk_kill"] * p["nk_ifn_kill_boost"] * N * B
+    J[iL, iM] = -suppression * rate * S * stimulation * expanding / p["cd8_capacity"]
+    J[iL, iQ] = suppression_slope * rate * S * stimulation * expanding * room
+    J[iL, iS] = suppression * rate * stimulation * expanding * room
 
-    J[iN, iN] = -(p["nk_death"] + p["nk_depletion_rate"])
-    J[iN, iS] = p["nk_supply"] * p["nk_ifn_supply_boost"]
+    J[iM, iL] = p["cd8_memory_formation"] + zero
+    J[iM, iM] = -(p["cd8_memory_death"] + p["cd8_depletion_rate"]) + zero
 
-    stimulation = antigen / (p["cd8_antigen_half"] + antigen)
-    room = 1.0 - L / p["cd8_capacity"]
-    antigen_slope = p["cd8_expansion"] * S * p["cd8_antigen_half"] / (p["cd8_antigen_half"] + antigen) ** 2 * L * room
-    J[iL, iP] = antigen_slope
-    J[iL, iB] = antigen_slope
-    J[iL, iL] = p["cd8_expansion"] * S * stimulation * (1.0 - 2.0 * L / p["cd8_capacity"]) - (
-        p["cd8_death"] + p["cd8_depletion_rate"]
-    )
-    J[iL, iS] = p["cd8_expansion"] * stimulation * L * room
+    J[iQ, iP] = p["mdsc_turnover"] * p["mdsc_expansion"] * _saturation(antigen, p["mdsc_half"])[1]
+    J[iQ, iB] = J[iQ, iP]
+    J[iQ, iQ] = -p["mdsc_turnover"] + zero
 
-    J[iI, iP] = p["tumor_ifn_production"] * p["irf7_activity"]
-    J[iI, iB] = p["tumor_ifn_production"] * p["irf7_activity"]
-    J[iI, iI] = -p["ifn_clearance"]
+    sensing_slope = p["host_ifn_production"] * _saturation(antigen, p["host_sensing_half"])[1]
+    J[iI, iP] = sensing_slope + p["tumor_ifn_production"] * p["irf7_activity"]
+    J[iI, iB] = J[iI, iP]
+    J[iI, iI] = -p["ifn_clearance"] + zero
 
     J[iS, iI] = p["signal_on"] * p["ifnar"] * p["ifn_ec50"] / (p["ifn_ec50"] + I) ** 2 * (1.0 - S)
     J[iS, iS] = -p["signal_on"] * p["ifnar"] * I / (p["ifn_ec50"] + I) - p["signal_off"]
@@ -126,9 +171,10 @@ def jacobian(t: float, y: np.ndarray, p: Values) -> np.ndarray:
 def initial_state(p: Values) -> dict[str, float]:
     """Tumour cells just injected into a tumour-free host at immune steady state.
 
-    The immune states start where they sit without a tumour, so a wild-type
-    host carries a little basal interferon signalling and an Ifnar1-/- host none.
-    Works on scalars or, for a batch of mice, on arrays of parameter values.
+    The immune states start where they sit without a tumour: no tumour-specific
+    effector or memory cells yet, MDSCs at their normal level, and the tonic interferon signalling of a
+    wild-type host (none in an Ifnar1-/- host). Works on scalars or, for a
+    batch of mice, on arrays of parameter values.
     """
     ifn = p["basal_ifn_production"] / p["ifn_clearance"]
     drive = p["signal_on"] * p["ifnar"] * ifn / (p["ifn_ec50"] + ifn)
@@ -138,7 +184,9 @@ def initial_state(p: Values) -> dict[str, float]:
         "C": 0.0,
         "B": 0.0,
         "N": p["nk_supply"] * (1.0 + p["nk_ifn_supply_boost"] * signalling) / (p["nk_death"] + p["nk_depletion_rate"]),
-        "L": p["cd8_supply"] / (p["cd8_death"] + p["cd8_depletion_rate"]),
+        "L": 0.0,
+        "M": 0.0,
+        "Q": 1.0,
         "I": ifn,
         "S": signalling,
     }
@@ -149,8 +197,10 @@ STATES = (
     State("C", "cells", "circulating tumour cells"),
     State("B", "cells", "bone metastatic burden"),
     State("N", "cells", "NK cells"),
-    State("L", "cells", "tumour-specific CD8+ T cells"),
-    State("I", "IU/mL", "type I interferon (tumour-made plus dosed)"),
+    State("L", "cells", "tumour-specific effector CD8+ T cells"),
+    State("M", "cells", "tumour-specific memory CD8+ T cells"),
+    State("Q", "1", "myeloid-derived suppressor cells, fold of a tumour-free mouse"),
+    State("I", "IU/mL", "type I interferon (host-made, tumour-made and dosed)"),
     State("S", "1", "interferon signalling in host immune cells (0-1)"),
 )
 
@@ -163,6 +213,8 @@ MODEL = Model(
     initial_state=initial_state,
     detection_state="B",
     detection_parameter="detection_threshold",
+    endpoint_state="P",
+    endpoint_parameter="endpoint_burden",
     resection_state="P",
     dose_state="I",
     dose_volume_parameter="ifn_volume",
