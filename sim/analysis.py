@@ -16,10 +16,11 @@ if TYPE_CHECKING:
 def key_numbers(result: Result) -> dict[str, float | None]:
     """Headline numbers of a result (JSON-ready).
 
-    For the Irf7 model: ``metastasis_day`` [day] or None, ``final_bone_burden``
-    [cells], ``peak_nk_fold`` and ``peak_cd8_fold`` (peak over starting count;
-    None when the count starts at zero) and ``mean_signalling`` (time-averaged
-    S, 0-1). For other models: each state's ``final_``, ``min_`` and ``max_``
+    For the Irf7 model: ``fate`` ("metastasis", "culled" or "free"),
+    ``metastasis_day`` and ``endpoint_day`` [day] or None, ``final_bone_burden``
+    [cells] (at the end of the run), ``peak_nk_fold`` and ``peak_mdsc_fold``
+    (peak over starting level), ``peak_cd8_effectors`` and ``peak_cd8_memory``
+    [cells] and ``mean_signalling`` (time-averaged S, 0-1). For other models: each state's ``final_``, ``min_`` and ``max_``
     value, in the state's unit.
     """
     if result.model == "irf7":
@@ -32,7 +33,7 @@ def key_numbers(result: Result) -> dict[str, float | None]:
     return numbers
 
 
-def _irf7_numbers(result: Result) -> dict[str, float | None]:
+def _irf7_numbers(result: Result) -> dict[str, float | str | None]:
     t = result.time
 
     def peak_fold(name: str) -> float | None:
@@ -42,10 +43,14 @@ def _irf7_numbers(result: Result) -> dict[str, float | None]:
     signalling = result["S"]
     span = t[-1] - t[0]
     return {
+        "fate": result.fate,
         "metastasis_day": result.metastasis_day,
+        "endpoint_day": result.endpoint_day,
         "final_bone_burden": float(result["B"][-1]),
         "peak_nk_fold": peak_fold("N"),
-        "peak_cd8_fold": peak_fold("L"),
+        "peak_cd8_effectors": float(result["L"].max()),
+        "peak_cd8_memory": float(result["M"].max()),
+        "peak_mdsc_fold": peak_fold("Q"),
         "mean_signalling": float(trapezoid(signalling, t) / span) if span > 0 else float(signalling[0]),
     }
 
@@ -76,29 +81,38 @@ def _state_sentences(result: Result) -> list[str]:
 
 def _irf7_sentences(result: Result) -> list[str]:
     numbers = _irf7_numbers(result)
-    threshold = result.scenario.parameters["detection_threshold"].value
-    if numbers["metastasis_day"] is None:
-        detected = (
-            f"No bone metastasis within {result.days:g} days: the bone burden stayed below "
-            f"the detection threshold of {threshold:.0e} cells (final burden {numbers['final_bone_burden']:.3g} cells)."
-        )
+    params = result.scenario.parameters
+    threshold, endpoint = params["detection_threshold"].value, params["endpoint_burden"].value
+    end, bone = float(result.time[-1]), numbers["final_bone_burden"]
+    if numbers["fate"] == "culled":
+        lines = [f"Culled on day {end:.1f} at the humane endpoint: the primary tumour reached {endpoint:.1e} cells "
+                 f"before any bone metastasis was detected (bone burden then {bone:.3g} cells, detection at "
+                 f"{threshold:.0e})."]
+    elif numbers["fate"] == "free":
+        lines = [f"No bone metastasis within {result.days:g} days: the bone burden stayed below the detection "
+                 f"threshold of {threshold:.0e} cells (final burden {bone:.3g} cells)."]
     else:
-        detected = (
-            f"Bone metastasis detected on day {numbers['metastasis_day']:.1f}: the bone burden crossed "
-            f"{threshold:.0e} cells (final burden {numbers['final_bone_burden']:.3g} cells on day {result.days:g})."
-        )
-    immune = (
-        f"Immune state: NK cells peaked at {_peak_text(result, 'N', numbers['peak_nk_fold'])}, tumour-specific "
-        f"CD8+ T cells at {_peak_text(result, 'L', numbers['peak_cd8_fold'])}; host interferon signalling "
-        f"averaged {numbers['mean_signalling']:.2f} (0 none, 1 full)."
+        lines = [f"Bone metastasis detected on day {numbers['metastasis_day']:.1f}: the bone burden crossed "
+                 f"{threshold:.0e} cells (burden {bone:.3g} cells on day {end:g})."]
+        if numbers["endpoint_day"] is not None:
+            lines.append(f"The primary tumour, never removed, then reached the humane endpoint ({endpoint:.1e} cells) "
+                         f"on day {numbers['endpoint_day']:.1f}, when the mouse was culled.")
+    lines.append(
+        f"Immune state: NK cells peaked at {_peak_text(result, 'N', numbers['peak_nk_fold'])}; tumour-specific "
+        f"CD8+ T cells peaked at {numbers['peak_cd8_effectors']:.3g} effector and {numbers['peak_cd8_memory']:.3g} "
+        f"memory cells; MDSCs rose to {numbers['peak_mdsc_fold']:.3g}x their normal level; host interferon "
+        f"signalling averaged {numbers['mean_signalling']:.2f} (0 none, 1 full)."
     )
-    return [detected, immune]
+    return lines
 
 
 def when_text(result: Result) -> str:
-    """'bone metastasis on day 29' or 'no bone metastasis within 120 days'."""
-    day = result.metastasis_day
-    return f"bone metastasis on day {day:.0f}" if day is not None else f"no bone metastasis within {result.days:.0f} days"
+    """'bone metastasis on day 29', 'culled on day 26 (humane endpoint)' or 'no bone metastasis within 120 days'."""
+    if result.fate == "metastasis":
+        return f"bone metastasis on day {result.metastasis_day:.0f}"
+    if result.fate == "culled":
+        return f"culled on day {result.endpoint_day:.0f} (humane endpoint)"
+    return f"no bone metastasis within {result.days:.0f} days"
 
 
 def _peak_text(result: Result, state: str, fold: float | None) -> str:
@@ -123,7 +137,8 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str
     return "\n".join(lines)
 
 
-COMPARE_HEADER = ("scenario", "metastasis day", "final bone burden", "peak NK x", "peak CD8 x", "mean IFN signal")
+COMPARE_HEADER = ("scenario", "fate", "metastasis day", "endpoint day", "final bone burden", "peak NK x",
+                  "peak CD8 memory", "mean IFN signal")
 
 
 def compare_table(results: Sequence[Result]) -> str:
@@ -132,8 +147,8 @@ def compare_table(results: Sequence[Result]) -> str:
         rows = []
         for r in results:
             n = _irf7_numbers(r)
-            rows.append([r.name, n["metastasis_day"], n["final_bone_burden"], n["peak_nk_fold"], n["peak_cd8_fold"],
-                         n["mean_signalling"]])
+            rows.append([r.name, n["fate"], n["metastasis_day"], n["endpoint_day"], n["final_bone_burden"],
+                         n["peak_nk_fold"], n["peak_cd8_memory"], n["mean_signalling"]])
         return format_table(COMPARE_HEADER, rows)
     if len({r.model for r in results}) > 1:
         raise InputError("compare: scenarios of different models cannot share a table; compare them separately")

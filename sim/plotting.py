@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from .phase import PhasePortrait
     from .result import Result
     from .survival import SurvivalCurve
-    from .sweeps import DoseGrid, Sweep
+    from .robustness import Robustness
+    from .sweeps import DoseGrid, SurgeryTiming, Sweep
 
 #: Okabe & Ito (2008) colour-blind-safe palette, black last (kept for thresholds)
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -322,6 +323,127 @@ def plot_sweep(
         ax.set_title(title or f"Bone metastasis across {sweep.parameter}", loc="left")
         ax.legend(loc="best", fontsize=8)
     return ax
+
+
+def plot_surgery_timing(timing: SurgeryTiming, axes: Sequence[Axes] | None = None,
+                        labels: dict[str, str] | None = None) -> Sequence[Axes]:
+    """Left: the typical mouse's metastasis day against the surgery day; right: cohort fraction still free.
+
+    "no surgery" sits at the right of each axis. Filled circles: metastasis
+    detected; crosses: culled at the humane endpoint (at the endpoint day);
+    triangles: metastasis-free at the end of follow-up.
+    """
+    from matplotlib.lines import Line2D
+
+    operated = ~np.isnan(timing.resection_days)
+    never = float(np.nanmax(timing.resection_days)) + 5.0
+    x = np.where(operated, timing.resection_days, never)
+    with house_style():
+        if axes is None:
+            _, axes = plt.subplots(1, 2 if timing.free_fraction is not None else 1, figsize=(12, 5),
+                                   layout="constrained", squeeze=False)
+            axes = axes[0]
+        left = axes[0]
+        for i, name in enumerate(timing.scenarios):
+            style = line_style(i)
+            label = (labels or {}).get(name, name)
+            met = timing.metastasis_day[i]
+            left.plot(x[operated], met[operated], marker="o", markersize=5, label=label, **style)
+            culled = timing.fate[i] == "culled"
+            nudge = 0.6 * (i - (len(timing.scenarios) - 1) / 2)  # side by side where arms share a day
+            left.plot(x[culled] + nudge, timing.endpoint_day[i][culled], marker="X", markersize=9, linestyle="none",
+                      color=style["color"])
+            free = timing.fate[i] == "free"
+            left.plot(x[free], np.full(free.sum(), timing.follow_up), marker="^", markersize=8, linestyle="none",
+                      color=style["color"])
+            if timing.free_fraction is not None:
+                axes[1].plot(x[operated], timing.free_fraction[i][operated], marker="o", markersize=5, label=label,
+                             **style)
+                axes[1].plot(x[~operated] + nudge, timing.free_fraction[i][~operated], marker="X", markersize=9,
+                             linestyle="none", color=style["color"])
+        ticks = sorted(set(x[operated].tolist())) + [never]
+        names = [f"{t:g}" for t in ticks[:-1]] + ["no\nsurgery"]
+        for ax in axes:
+            ax.set_xticks(ticks, names)
+            ax.axvline((never + float(np.nanmax(timing.resection_days))) / 2, color="0.6", linewidth=0.8)
+            ax.set_xlabel("day the primary tumour is removed")
+        left.set_ylim(0, timing.follow_up * 1.06)
+        left.set_ylabel("day of the event (days after tumour cell injection)")
+        left.set_title("Typical mouse: when is bone metastasis detected?", loc="left")
+        marks = [Line2D([], [], color="0.3", marker="o", linestyle="none", label="metastasis detected"),
+                 Line2D([], [], color="0.3", marker="X", linestyle="none", markersize=8,
+                        label="culled at the humane endpoint (primary too large)"),
+                 Line2D([], [], color="0.3", marker="^", linestyle="none",
+                        label=f"metastasis-free at day {timing.follow_up:g}")]
+        handles, _ = left.get_legend_handles_labels()
+        left.legend(handles=handles + marks, loc="lower left", fontsize=8)
+        if timing.free_fraction is not None:
+            right = axes[1]
+            right.set_ylim(-0.02, 1.02)
+            right.set_ylabel(f"fraction metastasis-free and not culled on day {timing.window:g}")
+            right.set_title(f"Virtual cohorts: who is still free on day {timing.window:g}?", loc="left")
+            right.legend(loc="upper right", fontsize=8)
+    return axes
+
+
+def plot_robustness(robustness: Robustness, axes: Sequence[Axes] | None = None) -> Sequence[Axes]:
+    """Left: how often each declared conclusion holds; right: the delays over the sampled ranges.
+
+    Bars: fraction of one-at-a-time changes (x0.5 and x2) and of range samples in
+    which the conclusion holds, with the required fraction as a dashed line.
+    Right: each delay's distribution over the samples; samples in which the arm
+    stays metastasis-free through follow-up are counted in a bar at the right.
+    """
+    from .robustness import REQUIRED
+
+    checks = robustness.checks
+    with house_style():
+        if axes is None:
+            _, axes = plt.subplots(1, 2, figsize=(13, 0.45 * len(checks) + 2.6), layout="constrained",
+                                   gridspec_kw={"width_ratios": [1.25, 1]})
+        left, right = axes
+        rows = np.arange(len(checks))[::-1]
+        left.barh(rows + 0.18, [c.one_at_a_time for c in checks], height=0.36, color=PALETTE[0],
+                  label=f"one parameter at a time, halved or doubled ({len(robustness.varied)} parameters)")
+        left.barh(rows - 0.18, [c.over_ranges for c in checks], height=0.36, color=PALETTE[4],
+                  label=f"{robustness.n} samples of {len(robustness.ranged)} parameter ranges at once")
+        left.axvline(REQUIRED, color="black", linewidth=1, linestyle="--", label=f"{REQUIRED:.0%}")
+        left.set_yticks(rows, [f"{c.conclusion.earlier}\nbefore {c.conclusion.later}"
+                               + ("" if c.at_defaults else " (NOT at defaults)") for c in checks], fontsize=8)
+        left.grid(axis="y", visible=False)
+        left.set_xlim(0, 1.0)
+        left.set_xlabel("fraction of runs in which the conclusion holds")
+        left.set_title("Does each finding of the paper hold\nwhen the uncertain parameters change?", loc="left")
+        left.legend(loc="lower left", fontsize=8, bbox_to_anchor=(0.0, 1.1))
+        top = 0.0
+        for i, delay in enumerate(robustness.delays):
+            values = delay.values[~np.isnan(delay.values)]
+            finite = values[np.isfinite(values)]
+            top = max(top, float(finite.max()) if len(finite) else 0.0)
+        top = max(top, 1.0)
+        bins = np.linspace(0, top, 25)
+        width = bins[1] - bins[0]
+        for i, delay in enumerate(robustness.delays):
+            style = line_style(i)
+            values = delay.values[~np.isnan(delay.values)]
+            low, median, high = delay.quantiles()
+            share = np.histogram(values[np.isfinite(values)], bins=bins)[0] / max(len(values), 1)
+            right.stairs(share, bins, color=style["color"], linewidth=1.8,
+                         label=f"{delay.spec.arm} vs {delay.spec.reference}: median {_days(median)}, "
+                               f"90 % between {_days(low)} and {_days(high)}")
+            right.bar(top + width * (1.5 + i), delay.free_fraction, width=width, color=style["color"], alpha=0.7)
+        right.set_xticks([*right.get_xticks()[right.get_xticks() <= top], top + 2 * width],
+                         [*[f"{t:g}" for t in right.get_xticks()[right.get_xticks() <= top]], "none in\nfollow-up"])
+        right.set_xlim(0, top + width * (2.5 + len(robustness.delays)))
+        right.set_xlabel("delay of bone metastasis [days]")
+        right.set_ylabel("fraction of range samples")
+        right.set_title("How many days does protection buy?\n(over the sampled parameter ranges)", loc="left")
+        right.legend(loc="upper left", fontsize=8, bbox_to_anchor=(0.0, -0.16))
+    return axes
+
+
+def _days(value: float) -> str:
+    return "beyond follow-up" if np.isinf(value) else f"{value:.0f} d"
 
 
 def plot_dose_grid(grid: DoseGrid, axes: np.ndarray | None = None) -> np.ndarray:

@@ -183,3 +183,90 @@ def dose_grid(
     medians = np.array([np.nan if o[1] is None else o[1] for o in outcomes[1:]]).reshape(shape) if cohort_n else None
     return DoseGrid(base.name, np.asarray(amounts, float), np.asarray(intervals, float), np.asarray(starts, float),
                     days, medians, outcomes[0][0], base.days)
+
+
+@dataclass(frozen=True)
+class SurgeryTiming:
+    """What happens to each arm when the primary tumour is removed on different days, or never.
+
+    Attributes
+    ----------
+    scenarios : list of str
+        Scenario names, one row each; their own resection is replaced.
+    resection_days : ndarray, shape (k,)
+        Day of surgery [day]; NaN means no surgery.
+    fate : ndarray of str, shape (len(scenarios), k)
+        "metastasis", "culled" (humane endpoint first) or "free" (at the end of follow-up).
+    metastasis_day, endpoint_day : ndarray, shape (len(scenarios), k)
+        Days [day] of the typical mouse; NaN where it did not happen.
+    free_fraction : ndarray or None
+        Fraction of a cohort still in the study and metastasis-free on day ``window``
+        (neither metastasis nor humane endpoint before it), when cohorts were run.
+    window, follow_up : float
+        Day at which ``free_fraction`` is read, and follow-up of the runs [day].
+    """
+
+    scenarios: list[str]
+    resection_days: np.ndarray
+    fate: np.ndarray
+    metastasis_day: np.ndarray
+    endpoint_day: np.ndarray
+    free_fraction: np.ndarray | None
+    window: float
+    follow_up: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "resection_days": _nulls(self.resection_days),
+            "follow_up": self.follow_up,
+            "window": self.window,
+            "arms": {s: {"fate": list(self.fate[i]), "metastasis_day": _nulls(self.metastasis_day[i]),
+                         "endpoint_day": _nulls(self.endpoint_day[i]),
+                         "free_fraction_at_window": None if self.free_fraction is None else _nulls(self.free_fraction[i])}
+                     for i, s in enumerate(self.scenarios)},
+        }
+
+
+def with_resection(scenario: Scenario, day: float | None) -> Scenario:
+    """``scenario`` with its surgery moved to ``day`` (None: never operated on); other events kept."""
+    kept = [e for e in scenario.schedule_entries if e.get("event") != "resection"]
+    surgery = [] if day is None else [{"event": "resection", "day": float(day)}]
+    label = "no surgery" if day is None else f"surgery on day {day:g}"
+    return scenario.with_changes(schedule=kept + surgery, description=f"{scenario.description} ({label})")
+
+
+def _surgery_outcome(scenario: Scenario, cohort_n: int, seed: int, window: float) -> tuple:
+    result = solve(scenario)
+    free = None
+    if cohort_n:
+        cohort = simulate_cohort(scenario, cohort_n, seed, workers=1)
+        with np.errstate(invalid="ignore"):
+            left = (cohort.metastasis_day <= window) | (cohort.endpoint_day <= window)  # NaN compares False
+        free = float(np.mean(~left))
+    return (result.fate, math.nan if result.metastasis_day is None else result.metastasis_day,
+            math.nan if result.endpoint_day is None else result.endpoint_day, free)
+
+
+def surgery_timing(
+    scenarios: list[str | Scenario],
+    resection_days: list[float | None],
+    *,
+    cohort_n: int = 0,
+    seed: int = 0,
+    window: float = 60.0,
+    workers: int | None = None,
+    executor: Executor | None = None,
+) -> SurgeryTiming:
+    """Fate of each scenario's typical mouse (and, with ``cohort_n``, its cohort) for each surgery day.
+
+    ``None`` in ``resection_days`` means the primary tumour is never removed.
+    """
+    prepared = [prepare(s) for s in scenarios]
+    variants = [with_resection(s, day) for s in prepared for day in resection_days]
+    outcomes = run_all(_surgery_outcome, [(v, cohort_n, seed, window) for v in variants], workers=workers,
+                       executor=executor)
+    shape = (len(prepared), len(resection_days))
+    column = [np.array([o[k] for o in outcomes]).reshape(shape) for k in range(4)]
+    return SurgeryTiming([s.name for s in prepared], np.array([math.nan if d is None else d for d in resection_days]),
+                         column[0], column[1].astype(float), column[2].astype(float),
+                         column[3].astype(float) if cohort_n else None, window, prepared[0].days)

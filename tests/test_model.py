@@ -35,7 +35,16 @@ def random_parameters(rng: np.random.Generator, depletion: bool = True) -> dict[
 def random_state(rng: np.random.Generator) -> np.ndarray:
     y = 10 ** rng.uniform(-3.0, 10.0, size=len(NAMES))
     y[IDX["I"]] = 10 ** rng.uniform(-3.0, 6.0)
+    y[IDX["Q"]] = 10 ** rng.uniform(-1.0, 2.0)
     y[IDX["S"]] = rng.uniform(0.0, 1.0)
+    return y
+
+
+def state(**values: float) -> np.ndarray:
+    """A state vector with the named values and zero elsewhere."""
+    y = np.zeros(len(NAMES))
+    for name, value in values.items():
+        y[IDX[name]] = value
     return y
 
 
@@ -156,7 +165,7 @@ def _tumour_free(p) -> np.ndarray:
 
 def _assert_at_rest(y, dy, p):
     assert np.all(dy[:3] == 0), dy  # no tumour, nothing to grow or shed
-    for name in ("N", "L", "I", "S"):
+    for name in ("N", "L", "M", "Q", "I", "S"):
         i = IDX[name]
         if y[i] == 0:
             assert dy[i] == 0, (name, dy[i], p)
@@ -188,7 +197,7 @@ def test_initial_state_is_steady_for_random_parameters():
 )
 def test_cd8_kill_stays_finite_without_tumour_or_t_cells(B, L):
     p = DEFAULTS.values_dict()
-    y = np.array([1e6, 50.0, B, 3e5, L, 1.0, 0.1])
+    y = state(P=1e6, C=50.0, B=B, N=3e5, L=L, Q=1.0, I=1.0, S=0.1)
     with np.errstate(divide="raise", invalid="raise"):
         dy = MODEL.rhs(0.0, y, p)
     assert np.all(np.isfinite(dy))
@@ -210,7 +219,7 @@ def test_cd8_kill_is_bounded_by_its_maximum():
     p.update(nk_kill=0.0, bone_growth_rate=0.0, bone_seeding_fraction=0.0)
     for B in (1e-6, 1.0, 1e6):
         for L in (0.0, 1.0, 1e6, 1e12):
-            y = np.array([0.0, 0.0, B, 0.0, L, 0.0, 0.0])
+            y = state(B=B, L=L, M=L, Q=1.0)
             kill_per_cell = -MODEL.rhs(0.0, y, p)[IDX["B"]] / B
             assert 0.0 <= kill_per_cell <= p["cd8_kill_max"] * (1 + 1e-12)
 
@@ -282,10 +291,10 @@ def test_analytic_jacobian_matches_finite_differences():
 def test_jacobian_check_catches_a_wrong_entry():
     """The check above is sharp enough to see a 1 % error in one entry."""
     p = DEFAULTS.values_dict()
-    y = np.array([1e8, 1e3, 1e5, 3e5, 1e4, 20.0, 0.5])
+    y = state(P=1e8, C=1e3, B=1e5, N=3e5, L=1e4, M=1e3, Q=2.0, I=20.0, S=0.5)
 
     def off_by_one_percent(t, y, p):
-        J = MODEL.jacobian(t, y, p) if MODEL.jacobian is not None else np.zeros((7, 7))
+        J = MODEL.jacobian(t, y, p) if MODEL.jacobian is not None else np.zeros((len(NAMES), len(NAMES)))
         J[IDX["B"], IDX["N"]] *= 1.01
         return J
 

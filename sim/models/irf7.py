@@ -67,7 +67,8 @@ def rhs(t: float, y: np.ndarray, p: Values) -> np.ndarray:
         cd8_kill = (suppression * p["cd8_kill_max"]) * B / (
             p["cd8_kill_steepness"] * tumour_per_cd8 ** p["cd8_kill_exponent"] + 1.0)
     priming = suppression * p["cd8_expansion"] * S * _saturation(antigen, p["cd8_antigen_half"])[0]
-    cd8_expansion = priming * (p["cd8_naive"] + L) * (1.0 - cytotoxic / p["cd8_capacity"])
+    # no room left once effector plus memory cells fill the capacity (never a loss term)
+    cd8_expansion = priming * (p["cd8_naive"] + L) * np.maximum(1.0 - cytotoxic / p["cd8_capacity"], 0.0)
     host_sensing = p["host_ifn_production"] * _saturation(antigen, p["host_sensing_half"])[0]
     receptor_drive = p["signal_on"] * p["ifnar"] * I / (p["ifn_ec50"] + I)
 
@@ -140,14 +141,15 @@ def jacobian(t: float, y: np.ndarray, p: Values) -> np.ndarray:
 
     stimulation, stimulation_slope = _saturation(antigen, p["cd8_antigen_half"])
     expanding = p["cd8_naive"] + L
-    room = 1.0 - cytotoxic / p["cd8_capacity"]
+    room = np.maximum(1.0 - cytotoxic / p["cd8_capacity"], 0.0)
+    crowding = np.where(room > 0, expanding / p["cd8_capacity"], 0.0)  # -d(expanding * room)/dL from the room
     rate = p["cd8_expansion"]
     J[iL, iP] = suppression * rate * S * stimulation_slope * expanding * room
     J[iL, iB] = J[iL, iP]
-    J[iL, iL] = suppression * rate * S * stimulation * (room - expanding / p["cd8_capacity"]) - (
+    J[iL, iL] = suppression * rate * S * stimulation * (room - crowding) - (
         p["cd8_death"] + p["cd8_memory_formation"] + p["cd8_depletion_rate"]
     )
-    J[iL, iM] = -suppression * rate * S * stimulation * expanding / p["cd8_capacity"]
+    J[iL, iM] = -suppression * rate * S * stimulation * crowding
     J[iL, iQ] = suppression_slope * rate * S * stimulation * expanding * room
     J[iL, iS] = suppression * rate * stimulation * expanding * room
 
