@@ -39,17 +39,22 @@ FIGURES = Path(__file__).resolve().parent.parent / "figures"
 def when(result):
     """When bone metastasis was detected, as text."""
     day = result.metastasis_day
-    return f"on day {day:.0f}" if day is not None else f"never within {result.days:.0f} days"
+    return f"on day {day:.1f}" if day is not None else f"never within {result.days:.0f} days"
 
 
 def delay_left(arm, protected, reference):
     """How much of the protected arm's delay in bone metastasis is left in `arm`, as text."""
-    if None in (arm.metastasis_day, protected.metastasis_day, reference.metastasis_day):
-        return "some arm never reached bone: no delay to compare"
+    if arm.metastasis_day is None:
+        return "still protected"
+    if reference.metastasis_day is None:
+        return "the untreated arm never reached bone: no delay to compare"
     delay = arm.metastasis_day - reference.metastasis_day
+    shift = f"{abs(delay):.1f} days {'later' if delay >= 0 else 'sooner'} than untreated"
+    if protected.metastasis_day is None:
+        return f"{shift}; the full protection kept bone free for all {protected.days:.0f} days"
     full = protected.metastasis_day - reference.metastasis_day
     kept = "none" if delay <= 0 else f"{delay / full:.0%}"
-    return f"{delay:+.1f} days, {kept} of the {full:.0f}-day delay left"
+    return f"{shift}: {kept} of the {full:.0f}-day delay left"
 
 
 def report(arms, treatment):
@@ -73,10 +78,22 @@ def main():
     report(irf7_arms, "Restoring Irf7")
     report(ifn_arms, "Interferon injections")
     antibody = next(window for arm in irf7_arms for window in arm.scenario.schedule.windows)
-    print(f"The antibodies are given on days {antibody.start:g}-{antibody.stop:g}; the peak columns of the table cover all "
-          f"{irf7_arms[0].days:g} days, so they include\nthe cells that come back after that.")
-    print("A negative delay means metastasis came even sooner than untreated: an Ifnar1-/- host also loses the faint\n"
-          "basal interferon signalling of a wild-type mouse.")
+    returned = [arm for arm in irf7_arms if arm.scenario.schedule.windows
+                and arm["M"].max() > 2 * arm["M"][arm.time <= antibody.stop].max()]
+    print(f"The antibodies are given on days {antibody.start:g}-{antibody.stop:g}; the peak columns of the table cover "
+          f"all {irf7_arms[0].days:g} days, so they include the cells that come back after that"
+          + (f"\n(in {' and '.join(a.name for a in returned)} most memory CD8+ T cells arose after day {antibody.stop:g}, "
+             "primed by the growing bone metastasis)." if returned else "."))
+    knockouts = [arm for arm in irf7_arms + ifn_arms if arm.parameters["ifnar"] == 0 and arm.metastasis_day is not None]
+    untreated = irf7_arms[0]
+    if knockouts and untreated.metastasis_day is not None:
+        sooner = untreated.metastasis_day - min(arm.metastasis_day for arm in knockouts)
+        surgery = next(e["day"] for e in untreated.scenario.schedule_entries if e["event"] == "resection")
+        sensed = untreated["S"][untreated.time <= surgery].max()
+        if sooner > 0:
+            print(f"Ifnar1-/- arms reach bone up to {sooner:.1f} days sooner than untreated wild-type mice: without the "
+                  "receptor the host also loses\nthe signalling it raises itself when it senses a tumour (up to "
+                  f"{sensed:.2f} before surgery in {untreated.name}, 0 in Ifnar1-/- mice).")
 
     with house_style():
         fig, (left, right) = plt.subplots(1, 2, figsize=(14, 6.5), sharey=True, layout="constrained")

@@ -5,12 +5,17 @@ Bidwell et al. 2012 gave mice recombinant interferon and saw less bone
 metastasis. This script compares no treatment, ten doses every 3 days from
 day 1 (the ifn-dosed scenario, surgery on day 14), and the very same ten doses
 started only after surgery. The late arm is built from the ifn-dosed scenario
-by changing one line of its schedule: the day of the first dose.
+by changing one line of its schedule: the day of the first dose. The figure
+shows the bone burden, host interferon signalling and the tumour-specific
+effector and memory CD8+ T cells.
 
 What to try (edit the lines under the imports, then run again):
-  * Start the late doses later still: FIRST_LATE_DOSE = 30
+  * Start the late doses later still: FIRST_LATE_DOSE = 30. The CD8+ T cells
+    now expand during the late course: which tumour cells do they see, and why
+    does it come too late?
   * Signalling that lasts longer after each dose: CHANGES = {"signal_off": 0.2}
-    (the same as `tumorsim compare irf7-silenced ifn-dosed --set signal_off=0.2`)
+    (the same as `tumorsim compare irf7-silenced ifn-dosed --set signal_off=0.2`).
+    Why does the untreated arm change too?
   * A longer late course: in late_doses() below, write
     dict(event, start=first_day, every=2, count=15) instead of dict(event, start=first_day)
 
@@ -44,6 +49,26 @@ def late_doses(first_day):
                                description=f"4T1.2 given the ifn-dosed doses from day {first_day:g}")
 
 
+def effect(treated, untreated):
+    """What a course did to the day of bone metastasis, compared with no interferon, as text."""
+    if treated.metastasis_day is None:
+        return f"prevented detectable bone metastasis within {treated.days:g} days"
+    change = treated.metastasis_day - untreated.metastasis_day
+    return f"{'delayed' if change >= 0 else 'brought forward'} it by {abs(change):.1f} days"
+
+
+def course(result):
+    """The interferon course of a run: first dose day, number of doses, dose days on which the tumour (primary plus
+    bone) held more cells than the CD8 half-stimulation level, peak effector and final memory CD8+ T cells."""
+    model = result.scenario.model
+    doses = sorted(j.day for j in result.scenario.schedule.jumps if j.state == model.dose_state)
+    tumour = result["P"] + result["B"]
+    during = (result.time >= doses[0]) & (result.time <= doses[-1])
+    return {"first": doses[0], "doses": len(doses),
+            "enough": sum(np.interp(day, result.time, tumour) > result.parameters["cd8_antigen_half"] for day in doses),
+            "effectors": result["L"][during].max(), "memory": np.interp(doses[-1], result.time, result["M"])}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
@@ -54,33 +79,39 @@ def main():
 
     print(compare_table(results))
     print()
+    early_course, late_course = course(early), course(late)
     print(f"No interferon: {when_text(untreated)}.")
-    print(f"Ten doses from day 1: {when_text(early)}.")
-    print(f"The same ten doses from day {FIRST_LATE_DOSE:g}: {when_text(late)}.")
-    if None not in (untreated.metastasis_day, early.metastasis_day, late.metastasis_day):
-        print(f"Early doses delayed bone metastasis by {round(early.metastasis_day - untreated.metastasis_day)} days, "
-              f"late doses by {round(late.metastasis_day - untreated.metastasis_day)} days.")
-    day = FIRST_LATE_DOSE + 15  # two weeks into the late course
-    cd8 = [np.interp(day, r.time, r["L"]) for r in results]
-    print(f"Why timing matters: on day {day:g}, tumour-specific CD8+ T cells numbered {cd8[1]:.0f} after early doses, "
-          f"{cd8[2]:.0f} after late doses and {cd8[0]:.0f} untreated.\nInterferon lets CD8+ T cells expand only "
-          f"where they meet tumour antigen, and after surgery the primary tumour's antigen is gone.")
+    print(f"Interferon, {early_course['doses']} doses from day {early_course['first']:g}: {when_text(early)}.")
+    print(f"Interferon, {late_course['doses']} doses from day {late_course['first']:g}: {when_text(late)}.")
+    if untreated.metastasis_day is not None:
+        print(f"Early doses {effect(early, untreated)}; late doses {effect(late, untreated)}.")
+    half = untreated.parameters["cd8_antigen_half"]
+    surgery = next(event["day"] for event in untreated.scenario.schedule_entries if event["event"] == "resection")
+    untreated_peak = untreated["L"][untreated.time <= surgery].max()
+    print(f"Why timing matters: interferon lets CD8+ T cells expand only where they meet tumour antigen. The tumour "
+          f"(primary plus bone)\nheld more than {half:.0e} cells, the amount for half-maximal CD8 stimulation, on "
+          f"{early_course['enough']} of the {early_course['doses']} early dose days and on {late_course['enough']} of the "
+          f"{late_course['doses']} late ones (surgery on day {surgery:g}).\nEffector CD8+ T cells peaked at "
+          f"{early_course['effectors']:.3g} during the early course and at {late_course['effectors']:.3g} during the late "
+          f"one ({untreated_peak:.3g} without interferon, before surgery);\n{early_course['memory']:.3g} and "
+          f"{late_course['memory']:.3g} memory cells were left at the end of each course.")
 
     with house_style():
-        fig, axes = plt.subplot_mosaic([["burden"], ["signal"], ["cd8"]], figsize=(10, 11), height_ratios=[3, 2, 2],
-                                       sharex=True, layout="constrained")
+        fig, axes = plt.subplot_mosaic([["burden"] * 2, ["signal"] * 2, ["cd8", "memory"]], figsize=(11, 11.5),
+                                       height_ratios=[3, 2, 2.2], sharex=True, layout="constrained")
         plot_burden(results, ax=axes["burden"])
         plot_state(results, "S", ax=axes["signal"],
                    title="Interferon signalling in host immune cells: each dose switches it on for about a day")
-        plot_state(results, "L", ax=axes["cd8"], title="Tumour-specific CD8+ T cells (same colours): interferon "
-                   "expands them only where there is enough tumour to see")
+        plot_state(results, "L", ax=axes["cd8"], title="Effector CD8+ T cells (tumour-specific)")
+        plot_state(results, "M", ax=axes["memory"], title="Memory CD8+ T cells (tumour-specific, long-lived)")
         axes["signal"].set(ylim=(0, 1), ylabel="fraction of maximum (0-1)")  # shorter labels than the defaults
-        axes["cd8"].set_ylabel("cells")
-        axes["cd8"].get_legend().remove()  # the same three arms as the panels above
+        for name in ("cd8", "memory"):
+            axes[name].set(ylim=(1, None), ylabel="cells (log scale; below 1 not shown)")
+            axes[name].get_legend().remove()  # the same three arms as the panels above
         for ax in (axes["burden"], axes["signal"]):
-            ax.set_xlabel("")  # the shared time axis is labelled on the bottom panel
-        fig.suptitle("Can interferon injections replace the tumour's missing interferon? Does timing matter?",
-                     fontsize=13)
+            ax.set_xlabel("")  # the shared time axis is labelled on the bottom panels
+        fig.suptitle("Can interferon injections replace the tumour's missing interferon? Does timing matter?\n"
+                     "(the same colours in every panel)", fontsize=13)
 
     png = save_figure_set(fig, out, "interferon_therapy")
     print(f"\nFigure saved to {png} and .svg")
