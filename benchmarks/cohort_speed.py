@@ -277,7 +277,8 @@ def bench_scenario(name: str, settings: Settings, seed: int) -> dict[str, Any]:
     rows = []
     for tol in settings.tolerances:
         log(f"[{name}] solve_batch on {len(sub):,} mice at rtol=atol={tol:g}")
-        seconds, (tol_days, _) = timed(lambda tol=tol: solve_batch(scenario, subset, rtol=tol, atol=tol))
+        seconds, outcome = timed(lambda tol=tol: solve_batch(scenario, subset, rtol=tol, atol=tol))
+        tol_days = outcome.metastasis_day
         err = day_errors(tol_days[in_sub], ref_days)
         rows.append({"tol": tol, "mice": len(sub), "seconds": seconds, "ms_per_mouse": seconds / len(sub) * 1e3,
                      "single_core_ratio": per_mouse_s * len(sub) / seconds,

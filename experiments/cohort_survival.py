@@ -9,7 +9,8 @@ rate from the spreads declared in sim/data/parameters/irf7.toml. Each arm gets
 its own mice, as in a real experiment; the same seed gives the same mice again.
 It prints medians with 95 % confidence intervals, the fraction of mice still
 metastasis-free on days 30, 60 and 90, and a log-rank test of each arm against
-untreated irf7-silenced mice.
+untreated irf7-silenced mice. A mouse culled at the humane endpoint before
+any metastasis is detected counts as censored on that day.
 
 What to try:
   * A group of the size used in real experiments: --n 10. Are the differences
@@ -18,6 +19,8 @@ What to try:
   * Mice that differ less in bone seeding: SEEDING_SPREAD = 0.3 below (the
     parameter file says 1.0). Which curves get steeper, and why those?
   * Weaker CD8+ T cells in every arm: CHANGES = {"cd8_kill_max": 0.2}
+  * Fewer memory CD8+ T cells in every arm: CHANGES = {"cd8_memory_formation": 0.005}.
+    How many restored mice stay metastasis-free now?
 
 Run:  python experiments/cohort_survival.py            (500 mice per arm, about 10 s)
       python experiments/cohort_survival.py --n 2000 --seed 7
@@ -34,7 +37,6 @@ import sim
 from sim.analysis import cohort_table, format_table, p_text
 from sim.cohort import simulate_cohort
 from sim.plotting import house_style, line_style, plot_survival, save_figure_set
-from sim.survival import logrank_p
 
 CHANGES = {}          # parameter changes applied to every arm
 SEEDING_SPREAD = 1.0  # how much bone seeding differs between mice (sigma of its logarithm)
@@ -45,13 +47,13 @@ REFERENCE = "irf7-silenced"  # untreated 4T1.2: every arm is tested against it
 PANELS = [
     ("Restoring Irf7 in the tumour, and removing the receptor, NK or CD8+ cells",
      [REFERENCE, "irf7-restored", "irf7-restored-ifnar-ko", "irf7-restored-nk-depleted", "irf7-restored-cd8-depleted"],
-     "upper right"),
+     {"loc": "lower right", "bbox_to_anchor": (1, 0.06)}),
     ("Interferon injections, and hosts without the interferon receptor (Ifnar1-/-)",
      [REFERENCE, "ifn-dosed", "ifn-dosed-ifnar-ko", "irf7-silenced-ifnar-ko"],
-     "upper right"),
+     {"loc": "lower right", "bbox_to_anchor": (1, 0.06)}),
     ("The weakly metastatic 66cl4 line, and 66cl4 with Irf7 knocked down",
      ["66cl4", "66cl4-irf7-knockdown"],
-     "lower left"),
+     {"loc": "lower right", "bbox_to_anchor": (1, 0.06)}),
 ]
 ARMS = list(dict.fromkeys(name for _, arms, _ in PANELS for name in arms))  # each arm once, in panel order
 DAYS = (30.0, 60.0, 90.0)  # days at which the fraction still metastasis-free is reported
@@ -88,22 +90,41 @@ def days_per_e_fold(cohort):
 
 
 def plot_seeding(ax, cohorts):
-    """Each mouse's metastasis day against its bone seeding."""
+    """Each mouse's metastasis day against its bone seeding (mice without metastasis where they left the study)."""
+    culled_any = False
     for i, cohort in enumerate(cohorts):
         style = line_style(i)
         seeding = cohort.sampled["bone_seeding_fraction"]
-        day = np.where(cohort.censored, cohort.days, cohort.metastasis_day)
         slope = days_per_e_fold(cohort)
         label = cohort.name + (f" (about {slope:.0f} days sooner per e-fold more seeding)" if slope else "")
-        ax.scatter(seeding[~cohort.censored], day[~cohort.censored], s=6, alpha=0.4, linewidths=0,
+        reached, culled = ~cohort.censored, cohort.culled
+        free = cohort.censored & ~culled
+        ax.scatter(seeding[reached], cohort.metastasis_day[reached], s=6, alpha=0.4, linewidths=0,
                    color=style["color"], label=label)
-        ax.scatter(seeding[cohort.censored], day[cohort.censored], s=14, marker="^", linewidths=0, color=style["color"])
+        ax.scatter(seeding[free], np.full(free.sum(), cohort.days), s=14, marker="^", linewidths=0, color=style["color"])
+        ax.scatter(seeding[culled], cohort.endpoint_day[culled], s=14, marker="x", linewidths=1, color=style["color"])
+        culled_any = culled_any or culled.any()
     ax.set_xscale("log")
     ax.set_ylim(0, None)
     ax.set_xlabel("bone seeding fraction of the mouse (log scale)")
     ax.set_ylabel("day of bone metastasis")
-    ax.set_title("Why the curves are spread: each dot is one mouse (triangles: still free at the end)", loc="left")
+    ax.set_title("Why the curves are spread: each dot is one mouse (triangles: still free at the end"
+                 + ("; crosses: culled at the humane endpoint)" if culled_any else ")"), loc="left")
     ax.legend(loc="lower left", markerscale=3)
+
+
+def mean_free_days(cohort):
+    """Mean metastasis-free days within follow-up: the area under the Kaplan-Meier curve [day]."""
+    curve = cohort.survival()
+    edges = np.append(np.minimum(curve.time, cohort.days), cohort.days)
+    return float(np.sum(curve.survival * np.diff(edges)))
+
+
+def later(cohort, reference):
+    """True if `cohort` stays metastasis-free longer than `reference` (by median, then by the fraction free at the end)."""
+    a, b = cohort.survival(), reference.survival()
+    median_a, median_b = a.median or np.inf, b.median or np.inf
+    return median_a > median_b or (median_a == median_b and a.at(cohort.days) > b.at(reference.days))
 
 
 def main():
@@ -121,14 +142,18 @@ def main():
     summaries = []
     for cohort in cohorts.values():  # irf7-silenced first: 'vs first' in the table means vs irf7-silenced
         summary = cohort.summary(at_days=DAYS)
-        summary["p_logrank_vs_first"] = (None if cohort is reference else
-                                         logrank_p(reference.metastasis_day, cohort.metastasis_day, cohort.days))
+        summary["p_logrank_vs_first"] = None if cohort is reference else cohort.logrank_p(reference)
         summaries.append(summary)
     median = {s["name"]: s["median_days"] for s in summaries}
+    free = {s["name"]: s["metastasis_free_fraction"] for s in summaries}
 
     print(f"Virtual cohorts: {args.n} mice per arm, seed {args.seed}, followed for {reference.days:g} days.")
     print("Median = day by which half the mice had bone metastasis; free dN = fraction still metastasis-free on day N.\n")
     print(cohort_table(summaries))
+    culled = {name: int(c.culled.sum()) for name, c in cohorts.items() if c.culled.any()}
+    if culled:
+        print(f"Culled at the humane endpoint before any metastasis was detected (censored on that day): "
+              f"{', '.join(f'{k} {v}' for k, v in culled.items())} mice.")
     print()
     print("How spread out the mice of each arm are:")
     print(format_table(("scenario", "middle half of the mice reached bone between days", "days sooner per e-fold more seeding"),
@@ -138,39 +163,71 @@ def main():
     def days(name):
         return f"{median[name]:.0f} days" if median[name] is not None else "not reached"
 
+    def medians(names):
+        texts = [days(n) for n in names]
+        return "medians not reached" if set(texts) == {"not reached"} else f"medians {', '.join(texts)}"
+
+    def versus(name, other=REFERENCE):
+        return p_text(cohorts[name].logrank_p(cohorts[other]))
+
     print("What to notice:")
-    print(f"  * Restoring Irf7 (median {days('irf7-restored')}) and interferon injections ({days('ifn-dosed')}) keep "
-          f"mice metastasis-free\n    longer than untreated {REFERENCE} ({days(REFERENCE)}).")
-    print(f"  * Without the interferon receptor, NK cells or CD8+ T cells the benefit is almost gone (medians "
-          f"{days('irf7-restored-ifnar-ko')},\n    {days('irf7-restored-nk-depleted')} and "
-          f"{days('irf7-restored-cd8-depleted')}). The three Ifnar1-/- arms lie on top of each other: without the\n"
-          "    receptor neither the tumour's interferon nor the injected one reaches the immune cells (the small gaps "
-          "between\n    them are chance: each arm has its own mice).")
-    knockout = cohorts["irf7-silenced-ifnar-ko"]
-    p_ko = logrank_p(reference.metastasis_day, knockout.metastasis_day, reference.days)
-    if None not in (median[REFERENCE], median[knockout.name]):
-        print(f"  * Ifnar1-/- mice reach bone {median[REFERENCE] - median[knockout.name]:.1f} days sooner than "
-              f"{REFERENCE} (medians); with {args.n} mice per arm, log-rank p {p_text(p_ko)}.\n"
-              "    With many mice even a one-day difference becomes 'significant': a p-value says whether two curves "
-              "differ,\n    not by how much. Read the medians as well as the p-values.")
-    p_66 = logrank_p(cohorts["66cl4"].metastasis_day, cohorts["66cl4-irf7-knockdown"].metastasis_day, reference.days)
-    free_66 = next(s["metastasis_free_fraction"] for s in summaries if s["name"] == "66cl4")
-    print(f"  * {free_66:.0%} of 66cl4 mice are still metastasis-free on day {reference.days:g}; with Irf7 knocked "
-          f"down the median is\n    {days('66cl4-irf7-knockdown')} (log-rank p {p_text(p_66)}, knock-down vs 66cl4).")
-    fast, slow = days_per_e_fold(reference), days_per_e_fold(cohorts["irf7-restored"])
-    if None not in (fast, slow):
-        print(f"  * Why the curves are spread: mice differ mostly in how many cells settle in bone. Without immune "
-              f"control, a mouse\n    with e-fold (2.7x) more seeds reaches the threshold only {fast:.0f} days sooner, "
-              f"so the {REFERENCE} curve drops steeply.\n    Where NK and CD8+ T cells hold the bone burden nearly "
-              f"still (irf7-restored), the same difference costs {slow:.0f} days,\n    so those mice spread over "
-              "weeks and the curve slopes gently (bottom right panel of the figure).")
+    treated = ["irf7-restored", "ifn-dosed"]
+    longer = [name for name in treated
+              if later(cohorts[name], reference) and (cohorts[name].logrank_p(reference) or 1) < 0.05]
+    if longer:
+        print(f"  * {' and '.join(longer)} keep mice metastasis-free longer than untreated {REFERENCE}: "
+              f"{' and '.join(f'{free[n]:.0%}' for n in longer)} still free\n    on day {reference.days:g} "
+              f"({medians(longer)}) against {free[REFERENCE]:.0%} (median {days(REFERENCE)}); "
+              f"log-rank p {' and '.join(versus(n) for n in longer)}.")
+    protected = "irf7-restored"
+    removed = ["irf7-restored-ifnar-ko", "irf7-restored-nk-depleted", "irf7-restored-cd8-depleted"]
+    mean = {name: mean_free_days(cohorts[name]) for name in [REFERENCE, protected, *removed]}
+    gain = mean[protected] - mean[REFERENCE]
+    if gain > 1:
+        lost = all(mean[n] - mean[REFERENCE] < gain / 2 for n in removed)
+        print(f"  * Without the interferon receptor, NK cells or CD8+ T cells "
+              f"{'most of the benefit is lost' if lost else 'part of the benefit remains'}: on average the mice stay\n"
+              f"    metastasis-free for {', '.join(f'{mean[n]:.0f}' for n in removed)} of the {reference.days:g} days "
+              f"({mean[protected]:.0f} in {protected}, {mean[REFERENCE]:.0f} untreated); "
+              f"{', '.join(f'{free[n]:.0%}' for n in removed)} stay free to the end\n    ({free[protected]:.0%} in "
+              f"{protected}).")
+    knockouts = ["irf7-restored-ifnar-ko", "ifn-dosed-ifnar-ko", "irf7-silenced-ifnar-ko"]
+    typical = {None if r.metastasis_day is None else round(r.metastasis_day, 1)
+               for r in sim.compare(knockouts, parameters=CHANGES)}
+    if len(typical) == 1 and None not in typical:
+        pairs = [cohorts[a].logrank_p(cohorts[b]) for i, a in enumerate(knockouts) for b in knockouts[i + 1:]]
+        print(f"  * The three Ifnar1-/- arms have {medians(knockouts)}, but their typical mice all reach bone on day "
+              f"{typical.pop():.1f}:\n    without the receptor neither the tumour's interferon nor the injected one "
+              "reaches the immune cells, and the gaps between the cohorts\n    are chance (each arm has its own mice; "
+              f"log-rank p between pairs {min(pairs):.2g} to {max(pairs):.2g}"
+              + ("; among several tests, one in twenty falls below 0.05 by chance alone" if min(pairs) < 0.05 else "")
+              + ").")
+    knockout = "irf7-silenced-ifnar-ko"
+    if None not in (median[REFERENCE], median[knockout]) and median[knockout] < median[REFERENCE]:
+        print(f"  * {knockout} mice reach bone {median[REFERENCE] - median[knockout]:.1f} days sooner than "
+              f"{REFERENCE} (medians; log-rank p {versus(knockout)}):\n    without the receptor the host also loses "
+              "the signalling it raises itself when it senses a tumour. A p-value says whether\n    two curves differ, "
+              "not by how much: read the medians as well as the p-values.")
+    print(f"  * {free['66cl4']:.0%} of 66cl4 mice are still metastasis-free on day {reference.days:g}; with Irf7 knocked "
+          f"down the median is\n    {days('66cl4-irf7-knockdown')} (log-rank p {versus('66cl4-irf7-knockdown', '66cl4')}, "
+          "knock-down vs 66cl4).")
+    fast, slow = days_per_e_fold(reference), days_per_e_fold(cohorts[protected])
+    if None not in (fast, slow) and slow > 2 * fast:
+        spread = reference.scenario.variability
+        print(f"  * Why the curves are spread: mice differ in how many cells settle in bone (sigma "
+              f"{spread['bone_seeding_fraction'].sigma:g} on a log scale) and in\n    primary growth (sigma "
+              f"{spread['primary_growth_rate'].sigma:g}). Without Irf7, a mouse with e-fold (2.7x) more seeds reaches "
+              f"the threshold only\n    {fast:.0f} days sooner, so the {REFERENCE} curve drops steeply. Where NK and "
+              f"CD8+ T cells hold the bone burden back\n    ({protected}), the same difference costs {slow:.0f} days among "
+              "the mice that reach bone, so those mice spread over weeks and\n    the curve slopes gently (bottom right "
+              "panel of the figure).")
 
     with house_style():
         fig, axes = plt.subplots(2, 2, figsize=(15, 13), layout="constrained")
         fig.get_layout_engine().set(hspace=0.18)  # room for the numbers at risk under the top panels
-        for ax, (title, names, legend_loc) in zip(axes.flat, PANELS):
+        for ax, (title, names, legend) in zip(axes.flat, PANELS):
             plot_survival([(name, cohorts[name].survival()) for name in names], ax=ax, title=title)
-            ax.legend(loc=legend_loc)  # inside the panel: more room for the curves
+            ax.legend(**legend)  # inside the panel: more room for the curves
         plot_seeding(axes[1, 1], [cohorts[REFERENCE], cohorts["irf7-restored"]])
         fig.suptitle(f"Virtual cohorts: metastasis-free survival of {args.n} model mice per arm (seed {args.seed})\n"
                      "shaded: 95 % confidence band; +: still metastasis-free at the end of follow-up; "

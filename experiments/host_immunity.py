@@ -1,7 +1,7 @@
 """Which parts of the host does the protection from Irf7 need: the interferon receptor, NK cells, CD8+ T cells?
 
 Tumours with Irf7 restored (4T1.2-Irf7) reach bone much later than Irf7-silenced
-4T1.2. Bidwell et al. 2012 found that this protection is lost in Ifnar1-/- mice,
+4T1.2, if at all. Bidwell et al. 2012 found that this protection is lost in Ifnar1-/- mice,
 whose immune cells cannot respond to interferon, and when NK cells or CD8+ T
 cells are removed with antibodies. Interferon injections need the receptor too.
 This script runs those arms and measures how much of each benefit is left.
@@ -12,7 +12,9 @@ What to try (edit the line under the imports, then run again):
     Can CD8+ T cells now protect without NK cells?
   * NK cells that interferon cannot activate: CHANGES = {"nk_ifn_kill_boost": 0}
   * A shorter antibody course: copy sim/data/scenarios/irf7-restored-cd8-depleted.toml,
-    set `stop = 20` in its depletion entry and add the copy's path to IRF7_ARMS below.
+    give the copy a new name, set `stop = 20` in its depletion entry and add the
+    copy's path to IRF7_ARMS below. Then try `start = 20`, after the primary
+    tumour is gone: the antibody removes memory CD8+ T cells too.
 
 Run:  python experiments/host_immunity.py
 """
@@ -51,7 +53,7 @@ def delay_left(arm, protected, reference):
     delay = arm.metastasis_day - reference.metastasis_day
     shift = f"{abs(delay):.1f} days {'later' if delay >= 0 else 'sooner'} than untreated"
     if protected.metastasis_day is None:
-        return f"{shift}; the full protection kept bone free for all {protected.days:.0f} days"
+        return f"protection lost: {shift}"
     full = protected.metastasis_day - reference.metastasis_day
     kept = "none" if delay <= 0 else f"{delay / full:.0%}"
     return f"{shift}: {kept} of the {full:.0f}-day delay left"

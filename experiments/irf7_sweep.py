@@ -7,8 +7,10 @@ typical mouse and the median metastasis-free survival of a virtual cohort at
 each step.
 
 What to try (edit the lines under the imports, then run again):
-  * Weaker CD8+ T cells: CHANGES = {"cd8_kill_max": 0.2}. Where does the curve flatten?
+  * Weaker CD8+ T cells: CHANGES = {"cd8_kill_max": 0.2}. Does the curve still bend
+    upwards, and does any activity keep the typical mouse free?
   * Less tumour interferon per cell: CHANGES = {"tumor_ifn_production": 1e-6}
+  * Fewer memory CD8+ T cells: CHANGES = {"cd8_memory_formation": 0.005}
   * The same sweep from the command line:
     `tumorsim sweep irf7-silenced irf7-silenced-ifnar-ko --parameter irf7_activity --from 0 --to 1 --steps 11`
 
@@ -31,6 +33,39 @@ ACTIVITIES = np.linspace(0, 1, 11)
 FIGURES = Path(__file__).resolve().parent.parent / "figures"
 
 
+def shape_sentences(activities, days, follow_up):
+    """How the wild-type metastasis day [day, NaN: none within follow-up] rises with Irf7 activity, in words."""
+    reached = ~np.isnan(days)
+    lines = []
+    if reached.sum() >= 3:
+        first, last = np.flatnonzero(reached)[[0, -1]]
+        steps = np.diff(days[reached]) / np.diff(activities[reached])  # days per unit of activity
+        if (steps > 0).all():
+            shape = ("faster and faster" if steps[-1] > 1.5 * steps[0] else
+                     "more and more slowly" if steps[-1] < steps[0] / 1.5 else "steadily")
+            lines.append(f"In wild-type mice metastasis comes later the more Irf7 the tumour has, {shape}: from day "
+                         f"{days[first]:.1f} at an activity of {activities[first]:.1f}\n    to day {days[last]:.1f} at "
+                         f"{activities[last]:.1f} ({steps[0] / 10:.1f} days per 0.1 of activity at the low end, "
+                         f"{steps[-1] / 10:.1f} at the high end).")
+        else:
+            lines.append(f"In wild-type mice the metastasis day does not rise steadily with Irf7 activity: it goes from "
+                         f"day {days[first]:.1f} at {activities[first]:.1f} to day {days[last]:.1f} at "
+                         f"{activities[last]:.1f}, with dips between.")
+    if not reached.all():
+        free = activities[~reached]
+        if (~reached[activities >= free.min()]).all():
+            where = f"From an activity of {free.min():.1f} on,"
+        else:
+            where = f"At activities {', '.join(f'{a:.1f}' for a in free)}"
+        lines.append(f"{where} the typical mouse has no detectable metastasis within {follow_up:g} days.")
+    return lines
+
+
+def day_cell(day, text):
+    """A table cell: the day [day], or `text` where there is none (NaN)."""
+    return text if np.isnan(day) else float(day)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
@@ -41,24 +76,39 @@ def main():
     hosts = [load_scenario(name).with_changes(parameters=CHANGES) for name in ("irf7-silenced", "irf7-silenced-ifnar-ko")]
     sweep = parameter_sweep(hosts, "irf7_activity", ACTIVITIES, cohort_n=args.n, seed=args.seed)
 
-    rows = [[float(activity), *map(float, sweep.metastasis_day[:, k])] for k, activity in enumerate(sweep.values)]
+    none = f"none by day {sweep.follow_up:g}"
+    rows = [[float(activity), *(day_cell(d, none) for d in sweep.metastasis_day[:, k])]
+            for k, activity in enumerate(sweep.values)]
     if sweep.median_survival is not None:
-        rows = [row + [float(sweep.median_survival[0, k])] for k, row in enumerate(rows)]
+        rows = [row + [day_cell(sweep.median_survival[0, k], "not reached")] for k, row in enumerate(rows)]
     header = ["Irf7 activity", "wild type: metastasis day", "Ifnar1-/-: metastasis day"]
     print(format_table(header + (["wild type: cohort median"] if sweep.median_survival is not None else []), rows))
 
-    wild = sweep.metastasis_day[0]
-    half = sweep.values[np.argmax(wild - wild[0] >= (wild[-1] - wild[0]) / 2)]
-    print(f"\nWhat to notice: in wild-type mice metastasis comes later the more Irf7 the tumour has, steeply at first:"
-          f"\nan activity of {half:.1f} already buys half of the full delay of {wild[-1] - wild[0]:.0f} days.")
-    spread = np.ptp(sweep.metastasis_day[1])
-    print(f"In Ifnar1-/- mice the curve is flat (it moves by {spread:.2g} days): the tumour's interferon only "
-          "helps through the host's receptor.")
+    print("\nWhat to notice:")
+    for line in shape_sentences(sweep.values, sweep.metastasis_day[0], sweep.follow_up):
+        print(f"  * {line}")
+    if sweep.median_survival is not None:
+        split = [k for k in range(len(sweep.values))
+                 if np.isnan(sweep.metastasis_day[0, k]) and not np.isnan(sweep.median_survival[0, k])]
+        if split:
+            k = split[0]
+            print(f"  * At an activity of {sweep.values[k]:.1f} the typical mouse stays free, yet half of {args.n} mice "
+                  f"had metastasis by day {sweep.median_survival[0, k]:.0f}:\n    the mice of a cohort differ in "
+                  f"{' and '.join(sorted(hosts[0].variability))}, so a cohort and its typical mouse can disagree.")
+    knockout = sweep.metastasis_day[1]
+    if np.isnan(knockout).any():
+        print("  * In Ifnar1-/- mice some activities prevented detectable metastasis.")
+    else:
+        spread = np.ptp(knockout)
+        moved = "less than 0.1 days" if spread < 0.1 else f"{spread:.1f} days"
+        print(f"  * In Ifnar1-/- mice the metastasis day moves by {moved} across the sweep (day {np.mean(knockout):.1f}): "
+              "the tumour's interferon\n    only helps through the host's receptor.")
 
     ax = plot_sweep(sweep, marks={"4T1.2 (Irf7 silenced)": 0.0, "4T1.2-Irf7 (Irf7 restored)": 1.0},
                     title="How much Irf7 does a tumour need? Bone metastasis across tumour Irf7 activity",
                     labels={"irf7-silenced": "wild-type host", "irf7-silenced-ifnar-ko": "Ifnar1-/- host"})
     ax.set_xlabel("tumour Irf7 activity (0 silenced, 1 fully restored)")
+    ax.set_ylim(0, sweep.follow_up * 1.2)  # room for the line labels above the 'none' triangles
     out = args.out
     png = save_figure_set(ax.figure, out, "irf7_sweep")
     print(f"\nFigure saved to {png} and .svg")

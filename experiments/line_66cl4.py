@@ -55,8 +55,8 @@ def main():
     differ = [name for name, value in intact.parameters.items() if knockdown.parameters[name] != value]
     seeding = [r.parameters["bone_seeding_fraction"] for r in results]
     if seeding[0] == seeding[1]:
-        print(f"Both lines seed bone alike (bone_seeding_fraction = {seeding[0]:g}); the runs differ only in "
-              f"{', '.join(differ)}.")
+        print(f"Both lines seed bone alike (bone_seeding_fraction = {seeding[0]:g}); "
+              + (f"the runs differ only in {', '.join(differ)}." if differ else "the runs have the same parameters."))
     surgery = next(event["day"] for event in intact.scenario.schedule_entries if event["event"] == "resection")
     before = [r.time <= surgery for r in results]
     signal, effectors = ([r[state][b].max() for r, b in zip(results, before)] for state in ("S", "L"))

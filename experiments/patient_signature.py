@@ -56,10 +56,22 @@ def gap(high, low):
     return f"{high.median - low.median:.0f} days"
 
 
+def same_activity(study):
+    """How far apart the metastasis days of patients with nearly the same Irf7 activity lie, as text."""
+    activity, days = study.activity, study.cohort.metastasis_day
+    centre = np.median(activity)
+    similar = (np.abs(np.log(activity / centre)) < np.log(1.2)) & ~study.cohort.censored
+    if similar.sum() < 20:
+        return "Patients with the same Irf7 activity can still differ in their metastasis day"
+    low, high = np.percentile(days[similar], [10, 90])
+    return (f"Even at nearly the same Irf7 activity (within 20 % of the median, {centre:.2f}), the metastasis days of "
+            f"the middle\n    80 % of {similar.sum()} patients span {high - low:.0f} days (day {low:.0f} to {high:.0f})")
+
+
 def plot_activity(ax, study):
     """Each patient's day of bone metastasis against the true Irf7 activity of the tumour, coloured by group."""
     activity = study.cohort.sampled["irf7_activity"]
-    day = np.where(study.cohort.censored, study.cohort.days, study.cohort.metastasis_day)
+    day = np.where(study.cohort.censored, study.cohort.censor_day, study.cohort.metastasis_day)
     for i, (label, group) in enumerate([("signature high", study.high), ("signature low", ~study.high)]):
         color = line_style(i)["color"]
         reached = group & ~study.cohort.censored
@@ -74,8 +86,9 @@ def plot_activity(ax, study):
     ax.set_ylim(0, study.cohort.days * 1.05)
     ax.set_xlabel("true Irf7 activity of the patient's tumour (0 silenced, 1 fully on; log scale)")
     ax.set_ylabel("model day of bone metastasis")
-    ax.set_title("Each dot is one virtual patient (triangles: still metastasis-free at the end); a colour on the\n"
-                 "wrong side of the dashed line is a patient the noisy score put in the other group", loc="left")
+    ax.set_title("Each dot is one virtual patient (triangles: left follow-up without metastasis);\n"
+                 "a colour on the wrong side of the dashed line: the noisy score put that patient in the other group",
+                 loc="left")
     ax.legend(loc="upper left", markerscale=2)
 
 
@@ -98,9 +111,13 @@ def main():
 
     groups = {"signature high": study.high, "signature low": ~study.high,
               "true Irf7 high (no noise)": truly_high, "true Irf7 low (no noise)": ~truly_high}
-    curves = {label: kaplan_meier(days[members], follow_up) for label, members in groups.items()}
-    p_signature = study.p_logrank()
-    p_true = logrank_p(days[truly_high], days[~truly_high], follow_up)
+    censor = study.cohort.censor_day  # the end of follow-up, or the day a patient was culled at the humane endpoint
+
+    def logrank(group):
+        return logrank_p(days[group], days[~group], follow_up, censor[group], censor[~group])
+
+    curves = {label: kaplan_meier(days[members], censor[members]) for label, members in groups.items()}
+    p_signature, p_true = logrank(study.high), logrank(truly_high)
 
     print(DISCLAIMER)
     print(f"{args.n} virtual patients, seed {args.seed}; signature noise sd {spec.noise_sd:g} (logit scale); "
@@ -119,14 +136,20 @@ def main():
     else:
         print(f"  * With {args.n} patients the two groups do not differ significantly (log-rank p {p_text(p_signature)}): "
               "the study is too small\n    to show the effect. Try a larger --n.")
+    swapped = study.high != truly_high
+    split = np.median(activity)
+    close = np.abs(np.log(activity / split)) < np.log(2)  # within a factor 2 of the median activity
+    near = np.mean(close[swapped]) if swapped.any() else 0.0
+    near_gap = gap(*(kaplan_meier(days[close & side], censor[close & side]) for side in (truly_high, ~truly_high)))
     print(f"  * The noise put {wrong:.0%} of the patients in the other group than their true Irf7 activity would. "
           f"Split by the score,\n    the medians differ by {gap(high, low)} (log-rank p {p_text(p_signature)}); split by "
           f"the true activity, by {gap(curves['true Irf7 high (no noise)'], curves['true Irf7 low (no noise)'])} "
-          f"(p {p_text(p_true)}).\n    The patients the noise swaps sit near the split, where tumours with a little "
-          "more or a little less Irf7 do about\n    equally well (right panel): that is why a noisy signature still "
-          "separates the groups.")
-    print("  * Even at the same Irf7 activity, metastasis days differ by weeks: the patients also differ in how "
-          "many cells settle in\n    bone. A signature can predict the group's curve, not one patient's day.")
+          f"(p {p_text(p_true)}).\n    {near:.0%} of the swapped patients have a true activity within a factor 2 of the "
+          f"median activity ({split:.2f}).\n    Among all patients that close to the split, the truly high and low "
+          f"halves' medians differ by {near_gap} (right panel).")
+    print(f"  * {same_activity(study)}:\n    the patients also differ in "
+          f"{' and '.join(sorted(study.cohort.scenario.variability))}. A signature can predict the group's curve, "
+          "not one patient's day.")
 
     with house_style():
         fig, (left, right) = plt.subplots(1, 2, figsize=(15, 6.2), layout="constrained")

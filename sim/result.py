@@ -115,7 +115,8 @@ class Result:
 
     @property
     def events(self) -> list[str]:
-        return self.scenario.schedule.describe()
+        """The schedule in plain lines; events after a cull are marked as never given."""
+        return self.scenario.schedule.describe(self.endpoint_day)
 
     def __getitem__(self, state: str) -> np.ndarray:
         """Time course of one state, in its unit."""

@@ -80,11 +80,16 @@ class Schedule:
     def jumps_at(self, t: float) -> list[Jump]:
         return [j for j in self.jumps if j.day == t]
 
-    def describe(self) -> list[str]:
-        """One plain line per jump or window, in time order."""
+    def describe(self, culled_on: float | None = None) -> list[str]:
+        """One plain line per jump or window, in time order.
+
+        Events on or after ``culled_on`` [day] (the humane endpoint ended the run) are marked as never given.
+        """
         lines = [(j.day, f"day {j.day:g}: {j.label}") for j in self.jumps]
         lines += [(w.start, f"days {w.start:g}-{w.stop:g}: {w.label}") for w in self.windows]
-        return [text for _, text in sorted(lines)]
+        return [text + (f" (never given: the mouse was culled on day {culled_on:.1f})"
+                        if culled_on is not None and day >= culled_on else "")
+                for day, text in sorted(lines)]
 
 
 def build_schedule(entries: Sequence[Mapping[str, Any]], model: Model, parameters: Mapping[str, float], where: str) -> Schedule:
