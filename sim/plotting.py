@@ -354,8 +354,8 @@ def plot_surgery_timing(timing: SurgeryTiming, axes: Sequence[Axes] | None = Non
             left.plot(x[culled] + nudge, timing.endpoint_day[i][culled], marker="X", markersize=9, linestyle="none",
                       color=style["color"])
             free = timing.fate[i] == "free"
-            left.plot(x[free], np.full(free.sum(), timing.follow_up), marker="^", markersize=8, linestyle="none",
-                      color=style["color"])
+            left.plot(x[free] + nudge, np.full(free.sum(), timing.follow_up), marker="^", markersize=8,
+                      linestyle="none", color=style["color"])
             if timing.free_fraction is not None:
                 axes[1].plot(x[operated], timing.free_fraction[i][operated], marker="o", markersize=5, label=label,
                              **style)
@@ -376,13 +376,13 @@ def plot_surgery_timing(timing: SurgeryTiming, axes: Sequence[Axes] | None = Non
                  Line2D([], [], color="0.3", marker="^", linestyle="none",
                         label=f"metastasis-free at day {timing.follow_up:g}")]
         handles, _ = left.get_legend_handles_labels()
-        left.legend(handles=handles + marks, loc="lower left", fontsize=8)
+        left.legend(handles=handles + marks, loc="upper left", bbox_to_anchor=(0.0, -0.2), ncol=2, fontsize=8)
         if timing.free_fraction is not None:
             right = axes[1]
             right.set_ylim(-0.02, 1.02)
             right.set_ylabel(f"fraction metastasis-free and not culled on day {timing.window:g}")
             right.set_title(f"Virtual cohorts: who is still free on day {timing.window:g}?", loc="left")
-            right.legend(loc="upper right", fontsize=8)
+            right.legend(loc="upper left", bbox_to_anchor=(0.0, -0.2), ncol=3, fontsize=8)
     return axes
 
 
