@@ -85,8 +85,8 @@ def _irf7_sentences(result: Result) -> list[str]:
     threshold, endpoint = params["detection_threshold"].value, params["endpoint_burden"].value
     end, bone = float(result.time[-1]), numbers["final_bone_burden"]
     if numbers["fate"] == "culled":
-        lines = [f"Culled on day {end:.1f} at the humane endpoint: the primary tumour reached {endpoint:.1e} cells "
-                 f"before any bone metastasis was detected (bone burden then {bone:.3g} cells, detection at "
+        lines = [f"Culled on day {numbers['endpoint_day']:.1f} at the humane endpoint: the primary tumour reached "
+                 f"{endpoint:.1e} cells before any bone metastasis was detected (bone burden then {bone:.3g} cells, detection at "
                  f"{threshold:.0e})."]
     elif numbers["fate"] == "free":
         lines = [f"No bone metastasis within {result.days:g} days: the bone burden stayed below the detection "

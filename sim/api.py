@@ -57,7 +57,9 @@ def run(
     >>> import sim
     >>> restored = sim.run("irf7-restored", days=90)
     >>> silenced = sim.run("irf7-silenced", days=90)
-    >>> silenced.metastasis_day < restored.metastasis_day
+    >>> silenced.fate, restored.fate
+    ('metastasis', 'free')
+    >>> silenced.metastasis_day < 90 and restored.metastasis_day is None
     True
     """
     prepared = prepare(scenario, days=days, parameters=parameters, initial=initial)

@@ -24,8 +24,8 @@ from .batch import BATCH_ATOL, BATCH_RTOL, solve_batch
 from .errors import InputError
 from .fileio import write_all
 from .parallel import run_all
-from .scenarios import Scenario
 from .result import FATES
+from .scenarios import Scenario
 from .survival import SurvivalCurve, kaplan_meier, logrank_p
 from .version import __version__
 

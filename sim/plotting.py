@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
     from .phase import PhasePortrait
     from .result import Result
-    from .survival import SurvivalCurve
     from .robustness import Robustness
+    from .survival import SurvivalCurve
     from .sweeps import DoseGrid, SurgeryTiming, Sweep
 
 #: Okabe & Ito (2008) colour-blind-safe palette, black last (kept for thresholds)
@@ -415,12 +415,8 @@ def plot_robustness(robustness: Robustness, axes: Sequence[Axes] | None = None) 
         left.set_xlabel("fraction of runs in which the conclusion holds")
         left.set_title("Does each finding of the paper hold\nwhen the uncertain parameters change?", loc="left")
         left.legend(loc="lower left", fontsize=8, bbox_to_anchor=(0.0, 1.1))
-        top = 0.0
-        for i, delay in enumerate(robustness.delays):
-            values = delay.values[~np.isnan(delay.values)]
-            finite = values[np.isfinite(values)]
-            top = max(top, float(finite.max()) if len(finite) else 0.0)
-        top = max(top, 1.0)
+        finite = np.concatenate([d.values[np.isfinite(d.values)] for d in robustness.delays] + [np.array([1.0])])
+        top = float(finite.max())
         bins = np.linspace(0, top, 25)
         width = bins[1] - bins[0]
         for i, delay in enumerate(robustness.delays):

@@ -109,9 +109,11 @@ def _scenario(scenario: str | Path | Scenario, changes: dict[str, Any] | None) -
 
 
 def _censored_days(scenario: Scenario, varied: dict[str, np.ndarray], rtol: float, atol: float) -> np.ndarray:
-    """Metastasis day of each column of ``varied`` [day]; the follow-up where there is none (censored)."""
-    days = solve_batch(scenario, varied, rtol=rtol, atol=atol).metastasis_day
-    return np.where(np.isnan(days), scenario.days, days)
+    """Metastasis day of each column of ``varied`` [day]; where there is none, the day the mouse left the
+    study (censored): its humane-endpoint day if it was culled, else the end of follow-up."""
+    outcome = solve_batch(scenario, varied, rtol=rtol, atol=atol)
+    left = np.where(np.isnan(outcome.endpoint_day), scenario.days, outcome.endpoint_day)
+    return np.where(np.isnan(outcome.metastasis_day), left, outcome.metastasis_day)
 
 
 def _read_by_schedule(scenario: Scenario, name: str) -> bool:

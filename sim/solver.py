@@ -98,7 +98,8 @@ def solve(
             times.append(sol.t)
             values.append(coords.to_states(sol.y))
         else:
-            inside = grid[(grid >= start) & ((grid < stop) | (stop == cuts[-1]) | (stop == endpoint_day))]
+            last = stop == cuts[-1] or stop == endpoint_day  # the run's end: include a grid day falling on it
+            inside = grid[(grid >= start) & ((grid < stop) | (last & (grid <= stop)))]
             times.append(inside)
             values.append(coords.to_states(sol.sol(inside)) if inside.size else np.empty((len(names), 0)))
         y = coords.to_states(sol.y[:, -1])

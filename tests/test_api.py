@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 
 import sim
 
-STATES = ("P", "C", "B", "N", "L", "I", "S")
+STATES = ("P", "C", "B", "N", "L", "M", "Q", "I", "S")
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def test_run_returns_a_result(restored):
     assert restored.time[0] == 0 and restored.time[-1] == pytest.approx(90)
     assert np.all(np.diff(restored.time) >= 0)
     assert restored.state_names == STATES
-    assert restored.values.shape == (7, len(restored.time))
+    assert restored.values.shape == (len(STATES), len(restored.time))
     assert restored.version == sim.__version__
 
 
@@ -46,6 +46,8 @@ def test_units(restored):
     units = restored.units
     assert list(units) == list(STATES)
     assert units["B"] == "cells"
+    assert units["M"] == "cells"
+    assert units["Q"] == "1"
     assert units["I"] == "IU/mL"
     assert units["S"] == "1"
 
@@ -57,12 +59,25 @@ def test_final(restored):
     assert final == {name: restored[name][-1] for name in STATES}
 
 
-def test_summary_mentions_the_metastasis_day(restored):
-    day = restored.metastasis_day
+def test_summary_mentions_the_metastasis_day():
+    """A run with a bone metastasis names its day (to 0.1 day) and the scenario in the summary.
+
+    irf7-restored stays metastasis-free at the defaults, so this uses the NK-depleted arm
+    (Irf7 restored too), which metastasizes within the 90 days.
+    """
+    result = sim.run("irf7-restored-nk-depleted", days=90)
+    day = result.metastasis_day
+    assert result.fate == "metastasis"
     assert day is not None and 0 < day < 90
-    text = restored.summary()
+    text = result.summary()
     assert f"day {day:.1f}" in text
-    assert "irf7-restored" in text
+    assert "irf7-restored-nk-depleted" in text
+
+
+def test_restored_stays_metastasis_free_and_says_so(restored):
+    assert restored.fate == "free"
+    assert restored.metastasis_day is None and restored.endpoint_day is None
+    assert "No bone metastasis within 90 days" in restored.summary()
 
 
 def test_summary_says_when_there_is_no_metastasis():
@@ -114,6 +129,8 @@ def test_to_csv(restored, tmp_path):
     np.testing.assert_allclose(data[:, 1:].T, restored.values, rtol=1e-15)
     meta = json.loads((tmp_path / "restored.csv.meta.json").read_text(encoding="utf-8"))
     assert meta["metastasis_day"] == restored.metastasis_day
+    assert meta["fate"] == restored.fate == "free"
+    assert meta["endpoint_day"] == restored.endpoint_day
     assert meta["parameters"] == restored.parameters
     with pytest.raises(sim.InputError, match="already exists"):
         restored.to_csv(path)
@@ -177,7 +194,7 @@ def test_with_changes_recomputes_the_initial_state():
     supply = scenario.parameters["nk_supply"].value
     doubled = scenario.with_changes(parameters={"nk_supply": 2 * supply})
     assert doubled.initial["N"] == pytest.approx(2 * scenario.initial["N"], rel=1e-12)
-    for name in ("P", "C", "B", "L", "I", "S"):
+    for name in ("P", "C", "B", "L", "M", "Q", "I", "S"):
         assert doubled.initial[name] == scenario.initial[name]
     # the original is untouched
     assert scenario.parameters["nk_supply"].value == supply
@@ -204,6 +221,7 @@ def test_with_changes_inoculum_and_explicit_initial_values():
     still_pinned = pinned.with_changes(parameters={"nk_supply": 1.0})
     assert still_pinned.initial["N"] == 5.0
     assert still_pinned.initial["L"] == scenario.initial["L"]
+    assert still_pinned.initial["Q"] == scenario.initial["Q"]
 
 
 def test_with_changes_rebuilds_the_schedule():
@@ -231,9 +249,9 @@ def test_parameter_source_shows_set_by_user():
     assert changed.parameters["nk_kill"].unit == scenario.parameters["nk_kill"].unit
     assert changed.parameters["nk_death"].source == scenario.parameters["nk_death"].source
     assert "set by user" not in changed.parameters["nk_death"].source
-    result = sim.run("irf7-restored", days=30, parameters={"cd8_supply": 40})
-    assert "set by user" in result.scenario.parameters["cd8_supply"].source
-    assert result.parameters["cd8_supply"] == 40
+    result = sim.run("irf7-restored", days=30, parameters={"cd8_naive": 400})
+    assert "set by user" in result.scenario.parameters["cd8_naive"].source
+    assert result.parameters["cd8_naive"] == 400
 
 
 def test_prepare_without_changes_loads_unchanged():
@@ -245,6 +263,9 @@ def test_prepare_without_changes_loads_unchanged():
 def test_result_to_dict_is_json_ready(restored):
     data = json.loads(json.dumps(restored.to_dict()))
     assert data["metastasis_day"] == restored.metastasis_day
+    assert data["endpoint_day"] == restored.endpoint_day
+    assert data["fate"] == restored.fate
+    assert data["key_numbers"]["fate"] == restored.fate
     assert data["final"] == restored.final
     assert data["version"] == sim.__version__
     assert math.isfinite(data["key_numbers"]["mean_signalling"])

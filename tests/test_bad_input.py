@@ -26,7 +26,7 @@ FLAG_CASES = [
     (["run", "irf7-silenced", "--set", "nk_kil=1"], ["--set", "unknown parameter", "'nk_kill'"]),
     (["run", "irf7-silenced", "--set", "irf7_activty=1"], ["--set", "'irf7_activity'"]),
     (["compare", "irf7-silenced", "66cl4", "--set", "shedding=0"], ["--set", "'shedding_rate'"]),
-    (["run", "irf7-silenced", "--init", "X=1"], ["--init", "unknown state 'X'", "P, C, B, N, L, I, S"]),
+    (["run", "irf7-silenced", "--init", "X=1"], ["--init", "unknown state 'X'", "P, C, B, N, L, M, Q, I, S"]),
     (["run", "irf7-silenced", "--init", "nk=1"], ["--init", "unknown state 'nk'"]),
     # values that make no sense
     (["run", "irf7-silenced", "--set", "nk_kill=abc"], ["--set", "nk_kill", "abc", "a number >= 0"]),
@@ -36,11 +36,13 @@ FLAG_CASES = [
     (["run", "irf7-silenced", "--set", "nk_kill=-inf"], ["--set", "nk_kill"]),
     (["run", "irf7-silenced", "--set", "nk_kill=1e400"], ["--set", "nk_kill"]),
     (["run", "irf7-silenced", "--set", "primary_capacity=0"], ["primary_capacity", "> 0"]),
+    (["run", "irf7-silenced", "--set", "endpoint_burden=0"], ["endpoint_burden", "> 0"]),
     (["run", "irf7-silenced", "--set", "irf7_activity=2"], ["irf7_activity", "<= 1"]),
     (["run", "irf7-silenced", "--set", "ifnar=1.5"], ["ifnar", "<= 1"]),
     (["run", "irf7-silenced", "--set", "bone_seeding_fraction=3"], ["bone_seeding_fraction", "<= 1"]),
     (["run", "irf7-silenced", "--init", "P=abc"], ["--init", "P", "abc"]),
     (["run", "irf7-silenced", "--init", "P=-1"], ["--init", "P", "-1"]),
+    (["run", "irf7-silenced", "--init", "M=-1"], ["--init", "M", "-1"]),
     (["run", "irf7-silenced", "--init", "B=nan"], ["--init", "B", "nan"]),
     (["run", "irf7-silenced", "--init", "N=inf"], ["--init", "N", "inf"]),
     (["run", "irf7-silenced", "--days", "0"], ["--days", "> 0"]),
@@ -229,7 +231,7 @@ def test_csv_force_replaces(cli, tmp_path):
     Path(f"{path}.meta.json").write_text("old\n", encoding="utf-8")
     outcome = cli("run", "irf7-silenced", "--csv", path, "--force")
     assert outcome.code == 0, outcome.err
-    assert path.read_text(encoding="utf-8").startswith("time,P,C,B,N,L,I,S")
+    assert path.read_text(encoding="utf-8").startswith("time,P,C,B,N,L,M,Q,I,S\n")
     assert Path(f"{path}.meta.json").read_text(encoding="utf-8").startswith("{")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.csv", "mine.csv.meta.json"]
 

@@ -16,8 +16,9 @@ from checks import strict_json
 import sim
 from sim.scenarios import PARAMETER_DIR, SCENARIO_DIR
 
-STATES = ["P", "C", "B", "N", "L", "I", "S"]
-JSON_KEYS = {"name", "model", "days", "metastasis_day", "final", "parameters", "initial", "version"}
+STATES = ["P", "C", "B", "N", "L", "M", "Q", "I", "S"]
+JSON_KEYS = {"name", "model", "days", "metastasis_day", "endpoint_day", "fate", "final", "parameters", "initial",
+             "version"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -85,6 +86,9 @@ def test_run_json_has_the_promised_fields(name, cli, runs):
     day = report["metastasis_day"]
     assert day is None or (isinstance(day, float) and 0 <= day <= report["days"])
     assert day == runs[name].metastasis_day
+    assert report["fate"] == runs[name].fate
+    assert report["fate"] == ("free" if day is None else "metastasis")  # every shipped arm has surgery on day 14
+    assert report["endpoint_day"] is None
     assert list(report["final"]) == STATES
     assert all(isinstance(v, float) and math.isfinite(v) for v in report["final"].values())
     assert report["final"]["B"] == pytest.approx(runs[name].final["B"])
@@ -95,6 +99,7 @@ def test_run_json_has_the_promised_fields(name, cli, runs):
 def test_run_json_null_when_no_metastasis(cli):
     report = strict_json(cli("run", "66cl4", "--json").out)
     assert report["metastasis_day"] is None
+    assert report["fate"] == "free"
 
 
 def test_run_json_is_strict_json_even_when_a_fold_change_is_undefined(cli):
@@ -105,11 +110,21 @@ def test_run_json_is_strict_json_even_when_a_fold_change_is_undefined(cli):
 
 
 def test_run_prints_a_plain_summary(cli, runs):
+    """The text summary gives the outcome in words, the schedule and the scenario's notice.
+
+    irf7-restored is metastasis-free at the defaults (the summary says so); irf7-silenced
+    metastasizes, and its summary names the day to 0.1 day.
+    """
     outcome = cli("run", "irf7-restored")
     assert outcome.code == 0
-    assert f"day {runs['irf7-restored'].metastasis_day:.1f}" in outcome.out
+    assert f"No bone metastasis within {runs['irf7-restored'].days:g} days" in outcome.out
     assert "surgery" in outcome.out
     assert runs["irf7-restored"].scenario.notice in outcome.out
+    silenced = cli("run", "irf7-silenced")
+    assert silenced.code == 0
+    assert f"Bone metastasis detected on day {runs['irf7-silenced'].metastasis_day:.1f}" in silenced.out
+    assert "surgery" in silenced.out
+    assert runs["irf7-silenced"].scenario.notice in silenced.out
 
 
 def test_run_csv_writes_time_course_and_sidecar(cli, tmp_path, runs):
@@ -156,10 +171,13 @@ def test_init_changes_the_run(cli):
     assert changed["metastasis_day"] < base["metastasis_day"] - 1
 
 
-def test_days_changes_follow_up(cli):
-    report = strict_json(cli("run", "irf7-restored", "--days", "40", "--json").out)
-    assert report["days"] == 40.0
-    assert report["metastasis_day"] is None  # irf7-restored is detected later than day 40
+def test_days_changes_follow_up(cli, runs):
+    """A follow-up that ends before the default metastasis day (irf7-silenced, ~day 32) has none."""
+    assert runs["irf7-silenced"].metastasis_day > 30
+    report = strict_json(cli("run", "irf7-silenced", "--days", "30", "--json").out)
+    assert report["days"] == 30.0
+    assert report["metastasis_day"] is None
+    assert report["fate"] == "free"
 
 
 def test_run_plot_writes_a_png(cli, tmp_path):

@@ -109,6 +109,31 @@ def test_metastasis_day_is_where_burden_meets_the_threshold(name, runs):
     assert up_to_day.final["B"] == pytest.approx(threshold, rel=1e-4)
 
 
+def _never_operated(name: str) -> sim.Scenario:
+    return sim.load_scenario(name).with_changes(schedule=[])
+
+
+def test_humane_endpoint_ends_the_run():
+    """Without surgery the primary reaches the humane endpoint before any bone metastasis: the run ends that day."""
+    result = sim.run(_never_operated("irf7-silenced"))
+    assert result.fate == "culled" and result.metastasis_day is None
+    assert 20 < result.endpoint_day < 34
+    assert result.time[-1] == pytest.approx(result.endpoint_day, abs=1e-12)
+    assert result.final["P"] == pytest.approx(result.parameters["endpoint_burden"], rel=1e-4)
+
+
+def test_every_stops_at_the_humane_endpoint():
+    """The gridded run of a culled mouse ends at the last grid day before its endpoint, like the default run."""
+    scenario = _never_operated("irf7-silenced")
+    default = sim.run(scenario)
+    gridded = sim.run(scenario, every=1.0)
+    assert gridded.endpoint_day == pytest.approx(default.endpoint_day, abs=1e-9)
+    assert gridded.time[-1] <= default.endpoint_day
+    np.testing.assert_allclose(gridded.time, _expected_grid(default.endpoint_day, 1.0), rtol=0, atol=1e-9)
+    assert gridded["P"].max() <= gridded.parameters["endpoint_burden"] * (1 + 1e-6)
+    assert f"Culled on day {default.endpoint_day:.1f}" in gridded.summary()
+
+
 def test_metastasis_day_is_zero_when_burden_starts_above_threshold():
     result = sim.run("irf7-restored", initial={"B": 1e7})
     assert result.metastasis_day == 0.0
@@ -165,9 +190,31 @@ def test_depletion_window_reduces_nk_cells(runs):
 
 
 def test_depletion_window_reduces_cd8_cells(runs):
+    """Anti-CD8 (days 0-60) keeps the tumour-specific CD8+ pool (effector L plus memory M) below the control's
+    throughout its window, below a tenth of it once the control's response has expanded, and stops memory forming.
+
+    Both mice start without tumour-specific effector or memory cells. In the first days of priming both pools
+    are a few dozen cells fed from the naive precursors (``cd8_naive``, which the antibody does not remove in
+    the model), so the tenfold reduction is checked where the control pool exceeds ten times the naive
+    precursors (day 9 on); before that the depleted pool need only be smaller. After surgery the control's
+    effectors contract while its memory cells stay, so effectors alone are not compared late in the window.
+    """
     depleted, control = runs["irf7-restored-cd8-depleted"], runs["irf7-restored"]
-    inside = np.linspace(5, 59, 20)
-    assert np.all(np.interp(inside, depleted.time, depleted["L"]) < 0.1 * np.interp(inside, control.time, control["L"]))
+    window = depleted.scenario.schedule.windows[0]
+    assert window.parameter == "cd8_depletion_rate"
+    inside = np.linspace(window.start + 1, window.stop - 1, 59)
+
+    def at(result, state):
+        return np.interp(inside, result.time, result[state])
+
+    pool_depleted = at(depleted, "L") + at(depleted, "M")
+    pool_control = at(control, "L") + at(control, "M")
+    assert np.all(pool_depleted < pool_control)
+    expanded = pool_control > 10 * control.parameters["cd8_naive"]
+    assert np.count_nonzero(expanded) >= 40, "the control response should be expanded for most of the window"
+    assert np.all(pool_depleted[expanded] < 0.1 * pool_control[expanded])
+    after_surgery = inside >= RESECTION_DAY
+    assert np.all(at(depleted, "M")[after_surgery] < 0.01 * at(control, "M")[after_surgery])
 
 
 def test_depletion_acts_only_inside_its_window(tmp_path):
