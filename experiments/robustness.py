@@ -16,10 +16,15 @@ It also reports how many days Irf7 and interferon buy, as a median with a
 defaults. A tie counts as a failure.
 
 What to try:
-  * Weaker CD8+ T cells everywhere: CHANGES = {"cd8_kill_max": 0.3}. Which
-    conclusion suffers first, and why that one?
-  * No host sensing of tumours: CHANGES = {"host_ifn_production": 0}. What
-    happens to "losing host Ifnar1 speeds metastasis of Irf7-silenced tumours"?
+  * Slower growth in bone: CHANGES = {"bone_growth_rate": 0.3}. Which
+    conclusion breaks even at the defaults, and why does CD8 killing alone now
+    hold the metastasis?
+  * No host interferon at all: CHANGES = {"host_ifn_production": 0,
+    "basal_ifn_production": 0}. What happens to "losing host Ifnar1 speeds
+    metastasis of Irf7-silenced tumours", and what does that say about where
+    the knockout's head start comes from?
+  * Weaker CD8+ T cells: CHANGES = {"cd8_kill_max": 0.3}. Does anything
+    break, and why is the NK-depletion finding now even more robust?
   * Write your own conclusion: copy the conclusions file, add
     [[conclusion]] earlier = "irf7-restored-nk-depleted", later =
     "irf7-restored-cd8-depleted", claim = "...", and run
@@ -62,7 +67,7 @@ def main():
     print()
     for line in result.sentences():
         print(textwrap.fill(line, 110, subsequent_indent="  "))
-    print("\nRanges narrowed by the paper's own findings are said so in their range_source (tumorsim show irf7-restored).")
+    print("\nWhere a range was narrowed by the paper's own findings, its reason says so (tumorsim show irf7-restored).")
 
     with house_style():
         axes = plot_robustness(result)

@@ -51,6 +51,15 @@ def positive(text):
     return value
 
 
+def day_text(day):
+    return "free through follow-up" if np.isinf(day) else f"day {day:.1f}"
+
+
+def percent(fraction):
+    """A share in whole percent that never rounds a part up to all (99.5 % prints as '>99%')."""
+    return ">99%" if 0.99 < fraction < 1 else "<1%" if 0 < fraction < 0.01 else f"{fraction:.0%}"
+
+
 def event_text(fate, metastasis, endpoint):
     if fate == "metastasis":
         return f"met. day {metastasis:.1f}"
@@ -87,14 +96,15 @@ def main():
                                                       days, days[1:]) if d2 > d1]
         free = timing.free_fraction[i][operated]
         best = timing.resection_days[operated][int(np.argmax(free))]
+        share = (f"the largest share still free on day {WINDOW} comes with surgery on day {best:g} "
+                 f"({percent(free.max())})" if free.max() > 0 else f"no mouse is still free on day {WINDOW}")
         if later_helps:
             steps = ", ".join(f"day {a:g} to {b:g}" for a, b in later_helps)
-            print(f"  * {name}: moving surgery later delays the typical mouse's metastasis ({steps}); "
-                  f"the largest share still free on day {WINDOW} comes with surgery on day {best:g} ({free.max():.0%}).")
+            print(f"  * {name}: moving surgery later delays the typical mouse's metastasis ({steps}); {share}.")
         else:
             print(f"  * {name}: a later operation never delays the typical mouse's metastasis "
-                  f"(day {days[0]:.1f} with surgery on day {timing.resection_days[0]:g}, "
-                  f"day {days[-1]:.1f} with surgery on day {timing.resection_days[operated][-1]:g}).")
+                  f"({day_text(days[0])} with surgery on day {timing.resection_days[0]:g}, "
+                  f"{day_text(days[-1])} with surgery on day {timing.resection_days[operated][-1]:g}); {share}.")
         if not operated.all():
             fate = timing.fate[i][~operated][0]
             when = timing.endpoint_day[i][~operated][0] if fate == "culled" else timing.metastasis_day[i][~operated][0]

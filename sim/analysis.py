@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
 from scipy.integrate import trapezoid
 
 from .errors import InputError
@@ -42,6 +43,11 @@ def _irf7_numbers(result: Result) -> dict[str, float | str | None]:
 
     signalling = result["S"]
     span = t[-1] - t[0]
+    surgery = _first_resection(result)
+    before = t <= (t[-1] if surgery is None else surgery)
+    after = None
+    if surgery is not None and surgery + MEMORY_LAG <= t[-1]:
+        after = round(float(np.interp(surgery + MEMORY_LAG, t, result["M"])), 1)  # whole cells; no 1e-19 "cells"
     return {
         "fate": result.fate,
         "metastasis_day": result.metastasis_day,
@@ -52,14 +58,39 @@ def _irf7_numbers(result: Result) -> dict[str, float | str | None]:
         "peak_cd8_memory": float(result["M"].max()),
         "peak_mdsc_fold": peak_fold("Q"),
         "mean_signalling": float(trapezoid(signalling, t) / span) if span > 0 else float(signalling[0]),
+        "surgery_day": surgery,
+        "nk_fold_before_surgery": float(result["N"][before].max() / result["N"][0]) if result["N"][0] > 0 else None,
+        "signalling_before_surgery": _mean(signalling[before], t[before]),
+        "cd8_memory_after_surgery": after,
     }
+
+
+MEMORY_LAG = 14.0
+"""Days after surgery at which the memory CD8+ pool is read: the effectors have contracted by then."""
+
+
+def _first_resection(result: Result) -> float | None:
+    """Day of the first surgery that took place (None: never operated on, or culled first)."""
+    model = result.scenario.model
+    days = [j.day for j in result.scenario.schedule.jumps if j.state == model.resection_state and j.day <= result.time[-1]]
+    return min(days) if days else None
+
+
+def _mean(values: np.ndarray, t: np.ndarray) -> float:
+    span = t[-1] - t[0]
+    return float(trapezoid(values, t) / span) if span > 0 else float(values[0])
+
+
+def changed_parameters(result: Result) -> list[str]:
+    """'name = value' for each parameter the user set for this run (--set, parameters=...)."""
+    return [f"{p.name} = {p.value:g}" for p in result.scenario.parameters.values() if p.source.startswith("set by user")]
 
 
 def describe(result: Result) -> str:
     """A few plain sentences on what happened in the run and what to notice."""
     scenario = result.scenario
     lines = [f"{scenario.name}: {scenario.description}"]
-    changed = [f"{p.name} = {p.value:g}" for p in scenario.parameters.values() if p.source.startswith("set by user")]
+    changed = changed_parameters(result)
     if changed:
         lines.append(f"Changed for this run (the description above is the scenario's own): {', '.join(changed)}.")
     lines += _irf7_sentences(result) if result.model == "irf7" else _state_sentences(result)
@@ -97,11 +128,15 @@ def _irf7_sentences(result: Result) -> list[str]:
         if numbers["endpoint_day"] is not None:
             lines.append(f"The primary tumour, never removed, then reached the humane endpoint ({endpoint:.1e} cells) "
                          f"on day {numbers['endpoint_day']:.1f}, when the mouse was culled.")
+    surgery = numbers["surgery_day"]
+    phase = f"Before surgery on day {surgery:g}" if surgery is not None else "Without surgery"
+    memory = ("" if numbers["cd8_memory_after_surgery"] is None else
+              f", and {MEMORY_LAG:g} days after surgery {numbers['cd8_memory_after_surgery']:.3g} memory cells remained")
     lines.append(
-        f"Immune state: NK cells peaked at {_peak_text(result, 'N', numbers['peak_nk_fold'])}; tumour-specific "
-        f"CD8+ T cells peaked at {numbers['peak_cd8_effectors']:.3g} effector and {numbers['peak_cd8_memory']:.3g} "
-        f"memory cells; MDSCs rose to {numbers['peak_mdsc_fold']:.3g}x their normal level; host interferon "
-        f"signalling averaged {numbers['mean_signalling']:.2f} (0 none, 1 full)."
+        f"Immune state: {phase}, NK cells rose to {numbers['nk_fold_before_surgery']:.3g}x their starting number and "
+        f"host interferon signalling averaged {numbers['signalling_before_surgery']:.2f} (0 none, 1 full). "
+        f"Tumour-specific CD8+ T cells peaked at {numbers['peak_cd8_effectors']:.3g} effector cells{memory}; "
+        f"MDSCs rose to {numbers['peak_mdsc_fold']:.3g}x their normal level."
     )
     return lines
 
@@ -137,8 +172,8 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str
     return "\n".join(lines)
 
 
-COMPARE_HEADER = ("scenario", "fate", "metastasis day", "endpoint day", "final bone burden", "peak NK x",
-                  "peak CD8 memory", "mean IFN signal")
+COMPARE_HEADER = ("scenario", "fate", "metastasis day", "endpoint day", "final bone burden", "NK x before surgery",
+                  "IFN signal before surgery", f"CD8 memory {MEMORY_LAG:g} d after surgery")
 
 
 def compare_table(results: Sequence[Result]) -> str:
@@ -148,8 +183,10 @@ def compare_table(results: Sequence[Result]) -> str:
         for r in results:
             n = _irf7_numbers(r)
             rows.append([r.name, n["fate"], n["metastasis_day"], n["endpoint_day"], n["final_bone_burden"],
-                         n["peak_nk_fold"], n["peak_cd8_memory"], n["mean_signalling"]])
-        return format_table(COMPARE_HEADER, rows)
+                         n["nk_fold_before_surgery"], n["signalling_before_surgery"], n["cd8_memory_after_surgery"]])
+        notes = ["Before surgery: from injection to the first resection (the whole run without one). "
+                 "'none': no such day, or no surgery."]
+        return "\n".join([format_table(COMPARE_HEADER, rows), *notes])
     if len({r.model for r in results}) > 1:
         raise InputError("compare: scenarios of different models cannot share a table; compare them separately")
     states = results[0].scenario.model.states

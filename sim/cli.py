@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check each conclusion of Bidwell et al. 2012 (declared as data) at the default parameters, "
                     "with every parameter halved and doubled in turn, and over a Latin-hypercube sample of the "
                     "declared parameter ranges; report the delays bought by Irf7 and interferon as a median with "
-                    "a 90 %% range.",
+                    "a 90 % range.",
         epilog="example: tumorsim robustness --n 512 --seed 1 --plot robustness.png")
     robustness.add_argument("--conclusions", metavar="FILE", help="a conclusions TOML file (default: the paper's)")
     robustness.add_argument("--n", default="256", help="samples of the parameter ranges (default 256)")
@@ -256,6 +256,10 @@ def _compare(args: argparse.Namespace) -> str:
     if args.json:
         return json.dumps({"version": __version__, "results": [r.to_dict() for r in results]}, indent=2)
     text = [analysis.compare_table(results), ""]
+    changed = analysis.changed_parameters(results[0])
+    if changed:
+        text += [f"Changed for this run in every arm: {', '.join(changed)}. The notes below are the scenarios' own and "
+                 "were written for the default values.", ""]
     text += [f"{r.name}: {r.scenario.notice}" for r in results if r.scenario.notice]
     if args.plot:
         text.append(f"\nWrote {Path(args.plot)}")
@@ -370,10 +374,14 @@ def _sweep(args: argparse.Namespace) -> str:
     if args.json:
         return json.dumps({"version": __version__, **result.to_dict()}, indent=2)
     header = [f"{args.parameter} [{result.unit}]"] + [f"{name}: metastasis day" for name in result.scenarios]
-    rows = [[float(v)] + [None if np.isnan(d) else float(d) for d in result.metastasis_day[:, k]]
+    rows = [[float(v)] + [f"culled day {e:.1f}" if culled else None if np.isnan(d) else float(d)
+                          for d, e, culled in zip(result.metastasis_day[:, k], result.endpoint_day[:, k],
+                                                  result.culled[:, k])]
             for k, v in enumerate(result.values)]
-    return "\n".join([analysis.format_table(header, rows), "",
-                      f"'none': no bone metastasis within {result.follow_up:g} days."])
+    notes = [f"'none': no bone metastasis within {result.follow_up:g} days."]
+    if result.culled.any():
+        notes.append("'culled': the primary tumour reached the humane endpoint before any bone metastasis was detected.")
+    return "\n".join([analysis.format_table(header, rows), "", *notes])
 
 
 def _finite(raw: str, flag: str) -> float:

@@ -153,10 +153,12 @@ def _irf7_panels(result: Result, axes: np.ndarray | None) -> np.ndarray:
     _log_panel(flat[0], result, ("P", "B"), "Tumour", "cells")
     flat[0].axhline(threshold, color="black", linewidth=1, linestyle="--", label="detection threshold")
     flat[0].set_ylim(bottom=1)
-    flat[0].legend(loc="lower right")
-    _log_panel(flat[1], result, ("N", "L"), "Immune cells", "cells")
-    _log_panel(flat[2], result, ("I",), "Type I interferon", "IU/mL")
-    flat[2].legend(loc="upper right")
+    flat[0].legend(loc="upper right")  # the primary is gone or culled by the right-hand side
+    _log_panel(flat[1], result, ("N", "L", "M"), "Immune cells", "cells")
+    flat[1].set_ylim(bottom=1)
+    flat[1].legend(loc="lower right")  # effectors have contracted there; memory and NK cells sit higher
+    _log_panel(flat[2], result, ("I",), "Type I interferon (I): host-made, tumour-made, dosed", "IU/mL")
+    flat[2].get_legend().remove()  # one line, named in the title
     flat[3].plot(result.time, result["S"], **line_style(0), label="host interferon signalling (S)")
     flat[3].set_ylim(-0.02, 1.02)
     flat[3].set_title("Interferon signalling in host immune cells", loc="left")
@@ -291,7 +293,8 @@ def plot_sweep(
 ) -> Axes:
     """Metastasis day (solid) and cohort median survival (dotted, if run) across a parameter sweep.
 
-    Triangles at the top mark values with no metastasis within follow-up;
+    Triangles at the top mark values with no metastasis within follow-up, crosses
+    values where the mouse was culled at the humane endpoint first (at the day of cull);
     ``marks`` draws labelled vertical lines (e.g. where the paper's arms sit);
     ``labels`` renames scenarios in the legend.
     """
@@ -303,10 +306,14 @@ def plot_sweep(
             name = (labels or {}).get(scenario, scenario)
             days = sweep.metastasis_day[i]
             ax.plot(sweep.values, days, marker="o", markersize=3.5, label=f"{name}: metastasis day", **style)
-            free = np.isnan(days)
+            culled = sweep.culled[i]
+            free = np.isnan(days) & ~culled
             if free.any():
                 ax.plot(sweep.values[free], np.full(free.sum(), sweep.follow_up), marker="^", linestyle="none",
                         color=style["color"], label=f"{name}: none by day {sweep.follow_up:g}")
+            if culled.any():
+                ax.plot(sweep.values[culled], sweep.endpoint_day[i][culled], marker="X", markersize=8, linestyle="none",
+                        color=style["color"], label=f"{name}: culled at the humane endpoint first (day of cull)")
             if sweep.median_survival is not None:
                 ax.plot(sweep.values, sweep.median_survival[i], color=style["color"], linestyle=":", linewidth=1.4,
                         label=f"{name}: cohort median metastasis-free survival")

@@ -282,12 +282,14 @@ class Robustness:
                  f"one-at-a-time changes ({len(self.varied)} parameters, each halved and doubled) and the "
                  f"{self.n} samples of {len(self.ranged)} parameter ranges (seed {self.seed})."]
         for c in self.checks:
-            if c in robust:
+            if c in robust and not c.failures:
                 continue
-            failed = f"; fails for {', '.join(c.failures[:6])}" if c.failures else ""
-            lines.append(f"Fragile: {c.conclusion.claim} holds {'at the defaults' if c.at_defaults else 'NOT at the defaults'}, "
-                         f"in {c.one_at_a_time:.0%} of one-at-a-time changes{failed}, and in {c.over_ranges:.0%} of "
-                         "samples over the ranges.")
+            label = "Fragile" if c not in robust else "Holds, with exceptions"
+            shown = ", ".join(c.failures[:6]) + (f" and {len(c.failures) - 6} more" if len(c.failures) > 6 else "")
+            failed = f", fails for {shown}" if c.failures else ""
+            lines.append(f"{label}: {c.conclusion.claim}: {'holds' if c.at_defaults else 'does NOT hold'} at the "
+                         f"defaults, in {c.one_at_a_time:.0%} of one-at-a-time changes{failed}; in {c.over_ranges:.0%} "
+                         "of samples over the ranges.")
         for d in self.delays:
             low, median, high = d.quantiles()
             lines.append(f"{d.spec.meaning[0].upper()}{d.spec.meaning[1:]}: {_days_text(d.at_defaults)} at the defaults; "

@@ -31,11 +31,16 @@ COURSE_DAYS = 28.0
 ``interval`` days from ``start`` for four weeks."""
 
 
-def _outcome(scenario: Scenario, cohort_n: int, seed: int) -> tuple[float, float | None]:
-    """Metastasis day of the scenario (NaN if none) and, with a cohort, its median metastasis-free survival."""
-    day = solve(scenario).metastasis_day
+def _outcome(scenario: Scenario, cohort_n: int, seed: int) -> tuple[float, float | None, float]:
+    """Metastasis day of the scenario (NaN if none), with a cohort its median metastasis-free survival,
+    and the humane-endpoint day (NaN if never reached)."""
+    result = solve(scenario)
     median = simulate_cohort(scenario, cohort_n, seed, workers=1).survival().median if cohort_n else None
-    return (math.nan if day is None else day), median
+    return _nan(result.metastasis_day), median, _nan(result.endpoint_day)
+
+
+def _nan(day: float | None) -> float:
+    return math.nan if day is None else day
 
 
 @dataclass(frozen=True)
@@ -51,11 +56,13 @@ class Sweep:
     scenarios : list of str
         Scenario names, one row each.
     metastasis_day : ndarray, shape (len(scenarios), k)
-        Day of bone metastasis [day]; NaN if none within follow-up.
+        Day of bone metastasis [day]; NaN if none (culled first, or none within follow-up).
     median_survival : ndarray or None
         Cohort median metastasis-free survival [day] (NaN if not reached), when cohorts were run.
     follow_up : float
         Follow-up of the runs [day].
+    endpoint_day : ndarray or None, shape (len(scenarios), k)
+        Day the primary reached the humane endpoint [day]; NaN if never.
     """
 
     parameter: str
@@ -65,6 +72,14 @@ class Sweep:
     metastasis_day: np.ndarray
     median_survival: np.ndarray | None
     follow_up: float
+    endpoint_day: np.ndarray | None = None
+
+    @property
+    def culled(self) -> np.ndarray:
+        """True where the mouse was culled at the humane endpoint before any metastasis was detected."""
+        if self.endpoint_day is None:
+            return np.zeros(self.metastasis_day.shape, bool)
+        return np.isnan(self.metastasis_day) & ~np.isnan(self.endpoint_day)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +88,8 @@ class Sweep:
             "values": self.values.tolist(),
             "follow_up": self.follow_up,
             "metastasis_day": {s: _nulls(row) for s, row in zip(self.scenarios, self.metastasis_day)},
+            "endpoint_day": None if self.endpoint_day is None else {
+                s: _nulls(row) for s, row in zip(self.scenarios, self.endpoint_day)},
             "median_survival": None if self.median_survival is None else {
                 s: _nulls(row) for s, row in zip(self.scenarios, self.median_survival)},
         }
@@ -111,8 +128,9 @@ def parameter_sweep(
     shape = (len(prepared), len(values))
     days = np.array([o[0] for o in outcomes]).reshape(shape)
     medians = np.array([np.nan if o[1] is None else o[1] for o in outcomes]).reshape(shape) if cohort_n else None
+    endpoints = np.array([o[2] for o in outcomes]).reshape(shape)
     return Sweep(parameter, prepared[0].parameters[parameter].unit, np.asarray(values, float), [s.name for s in prepared],
-                 days, medians, prepared[0].days)
+                 days, medians, prepared[0].days, endpoints)
 
 
 @dataclass(frozen=True)

@@ -168,3 +168,26 @@ def test_the_vaccine_effect_of_an_irf7_expressing_primary_is_bounded():
     assert early == "metastasis" and best == "free"  # waiting from day 7 to day 14 helps ...
     assert late == "metastasis"  # ... waiting until day 24 no longer does ...
     assert never == "culled"  # ... and without surgery the mouse reaches the humane endpoint
+
+
+def test_the_headline_numbers_tell_the_papers_story(runs):
+    """Before surgery Irf7 raises signalling and NK cells; after it, memory CD8+ cells remain (sim.analysis)."""
+    from sim.analysis import key_numbers
+
+    numbers = {name: key_numbers(result) for name, result in runs.items()}
+    silenced, restored = numbers["irf7-silenced"], numbers["irf7-restored"]
+    assert restored["surgery_day"] == silenced["surgery_day"] == 14.0
+    assert restored["signalling_before_surgery"] > 2 * silenced["signalling_before_surgery"]
+    assert restored["nk_fold_before_surgery"] > silenced["nk_fold_before_surgery"] > 1.0
+    assert restored["cd8_memory_after_surgery"] > 100 * silenced["cd8_memory_after_surgery"]
+    for knockout in ("irf7-silenced-ifnar-ko", "irf7-restored-ifnar-ko", "ifn-dosed-ifnar-ko"):
+        assert numbers[knockout]["signalling_before_surgery"] == 0.0
+        assert numbers[knockout]["cd8_memory_after_surgery"] == 0.0
+    assert numbers["irf7-restored-cd8-depleted"]["cd8_memory_after_surgery"] < 1.0
+
+
+def test_compare_says_when_a_parameter_was_changed_for_every_arm(cli):
+    outcome = cli("compare", "irf7-silenced", "irf7-silenced-ifnar-ko", "--set", "host_ifn_production=0")
+    assert outcome.code == 0, outcome.err
+    assert "Changed for this run in every arm: host_ifn_production = 0" in outcome.out
+    assert "IFN signal before surgery" in outcome.out

@@ -147,3 +147,17 @@ def test_gallery_lists_every_figure():
     gallery = (REPO / "figures" / "README.md").read_text(encoding="utf-8")
     for script in experiment_scripts():
         assert f"{script.stem}.png" in gallery, f"figures/README.md has no entry for {script.stem}"
+
+
+def test_a_sweep_tells_culled_mice_from_metastasis_free_ones(cli):
+    """A fast primary reaches the humane endpoint before surgery on day 14: that point is culled, not free."""
+    sweep = parameter_sweep(["irf7-silenced"], "primary_growth_rate", np.array([0.085, 0.2]), workers=1)
+    assert sweep.culled.tolist() == [[False, True]]
+    single = sim.run("irf7-silenced", parameters={"primary_growth_rate": 0.2})
+    assert single.fate == "culled"
+    assert sweep.endpoint_day[0, 1] == pytest.approx(single.endpoint_day)
+    assert sweep.to_dict()["endpoint_day"]["irf7-silenced"][1] == pytest.approx(single.endpoint_day)
+    outcome = cli("sweep", "irf7-silenced", "--parameter", "primary_growth_rate", "--from", "0.085", "--to", "0.2",
+                  "--steps", "2", "--workers", "1")
+    assert outcome.code == 0, outcome.err
+    assert f"culled day {single.endpoint_day:.1f}" in outcome.out and "humane endpoint" in outcome.out
