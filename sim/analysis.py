@@ -210,13 +210,25 @@ def _days_interval(summary: dict) -> str:
 
 
 def cohort_table(summaries: Sequence[dict]) -> str:
-    """One row per cohort: size, median metastasis-free survival (95 % CI), fractions free, log-rank p."""
-    header = ("scenario", "n", "median days (95% CI)", "free d30", "free d60", "free d90", "free at end", "log-rank p vs first")
+    """One row per cohort: size, median metastasis-free survival (95 % CI), fractions free, mice culled, log-rank p.
+
+    Fractions are Kaplan-Meier estimates: a mouse culled at the humane endpoint counts until its endpoint day.
+    """
+    header = ("scenario", "n", "median days (95% CI)", "free d30", "free d60", "free d90", "free at end", "culled",
+              "log-rank p vs first")
     rows = [[s["name"], s["n"], _days_interval(s),
              *("-" if s["metastasis_free_at"][d] is None else s["metastasis_free_at"][d] for d in ("30", "60", "90")),
-             s["metastasis_free_fraction"], p_text(s.get("p_logrank_vs_first"))]
+             _fraction(s["metastasis_free_fraction"]), s["fates"]["culled"], p_text(s.get("p_logrank_vs_first"))]
             for s in summaries]
     return format_table(header, rows)
+
+
+def _fraction(value: float | None) -> float | str:
+    return "-" if value is None else value
+
+
+def _percent(value: float | None) -> str:
+    return "unknown (every mouse left the study earlier)" if value is None else f"{value:.0%}"
 
 
 def cohort_sentences(summaries: Sequence[dict]) -> list[str]:
@@ -227,8 +239,8 @@ def cohort_sentences(summaries: Sequence[dict]) -> list[str]:
         p = s["p_logrank_vs_first"]
         verdict = "significant at the 5 % level" if p is not None and p < 0.05 else "not significant at the 5 % level"
         lines.append(f"{s['name']} vs {first['name']}: median {_days_interval(s)} vs {_days_interval(first)} days; "
-                     f"{s['metastasis_free_fraction']:.0%} vs {first['metastasis_free_fraction']:.0%} metastasis-free "
-                     f"at day {s['days']:g}; log-rank p {p_text(p)}, {verdict}.")
+                     f"{_percent(s['metastasis_free_fraction'])} vs {_percent(first['metastasis_free_fraction'])} "
+                     f"metastasis-free at day {s['days']:g}; log-rank p {p_text(p)}, {verdict}.")
     lines.append(f"Each arm draws its own mice from seed {first['seed']} (as in an experiment), so the arms are "
                  "independent samples; the same seed gives the same numbers.")
     return lines

@@ -173,9 +173,10 @@ class Cohort:
             "days": self.days,
             "median_days": curve.median,
             "median_ci": [low, high],
-            "metastasis_free_fraction": float(curve.at(self.days)),
+            "metastasis_free_fraction": float(curve.at(self.days)) if curve.known_at(self.days) else None,
             "fates": {fate: int((self.fates == fate).sum()) for fate in FATES},
-            "metastasis_free_at": {f"{d:g}": float(curve.at(d)) if d <= self.days else None for d in at_days},
+            "metastasis_free_at": {f"{d:g}": float(curve.at(d)) if d <= self.days and curve.known_at(d) else None
+                                   for d in at_days},
             "variability": {k: v.sigma for k, v in self.scenario.variability.items()},
             "version": self.version,
         }

@@ -67,6 +67,14 @@ class SurvivalCurve:
         observed = np.concatenate([self.event_days, self.censor_days])
         return (observed[None, :] >= np.atleast_1d(days)[:, None]).sum(axis=1).reshape(days.shape)
 
+    def known_at(self, days: float) -> bool:
+        """Whether the fraction free at ``days`` is estimated: someone is still at risk, or none is left free.
+
+        After the last mouse has left the study (culled, say) without metastasis the curve is only carried
+        forward, and says nothing about those later days.
+        """
+        return bool(self.at_risk(np.array([days]))[0] > 0 or self.at(days) == 0)
+
     def _first_below_half(self, curve: np.ndarray) -> float | None:
         # products of fractions land a rounding error above an exact half
         below = np.flatnonzero(curve <= 0.5 + 1e-12)

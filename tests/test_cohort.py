@@ -251,8 +251,12 @@ def test_culled_mice_are_censored_on_their_endpoint_day():
     np.testing.assert_allclose(curve.censor_days, np.sort(cohort.endpoint_day[cohort.culled]))
     # nobody is at risk after the last cull: the curve says nothing about later days
     assert curve.at_risk(np.array([np.max(cohort.endpoint_day) + 1]))[0] == 0
-    assert cohort.summary()["fates"] == {"metastasis": int((~cohort.censored).sum()), "culled": int(cohort.culled.sum()),
-                                         "free": 0}
+    summary = cohort.summary(at_days=(20.0, 60.0))
+    assert summary["fates"] == {"metastasis": int((~cohort.censored).sum()), "culled": int(cohort.culled.sum()), "free": 0}
+    # after the last cull the curve is only carried forward: no fraction is claimed for those days
+    assert summary["metastasis_free_at"]["20"] == pytest.approx(curve.at(20.0))
+    assert summary["metastasis_free_at"]["60"] is None and summary["metastasis_free_fraction"] is None
+    assert curve.known_at(20.0) and not curve.known_at(60.0)
 
 
 def test_cohort_summary_reads_the_kaplan_meier_curve(cohort300):
