@@ -7,18 +7,21 @@ run, so that ``tumorsim run NAME --json`` starts quickly.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from . import analysis, api
 from .errors import InputError, SolverError
-from .fileio import check_figure_path, check_writable
+from .fileio import Output, check_figure_path, check_targets, write_all
 from .models import MODELS
 from .scenarios import load_scenario, scenario_names
 from .solver import DEFAULT_ATOL, DEFAULT_RTOL
@@ -208,12 +211,24 @@ def _show(target: str) -> str:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    """Refuse bad or existing output paths before any work is done or any file written."""
+    """Refuse bad, clashing or existing output paths before any work is done or any file written."""
+    targets = []
     if getattr(args, "plot", None):
         check_figure_path(Path(args.plot), "--plot")
-        check_writable([Path(args.plot)], args.force, "--plot")
+        targets.append((Path(args.plot), "--plot"))
     if getattr(args, "csv", None):
-        check_writable([Path(args.csv), Path(f"{args.csv}.meta.json")], args.force, "--csv")
+        targets += [(Path(args.csv), "--csv"), (Path(f"{args.csv}.meta.json"), "--csv")]
+    check_targets(targets, args.force)
+
+
+def _write_outputs(args: argparse.Namespace, csv: list[Output] | None = None, figure=None) -> None:
+    """Write the command's --csv files and --plot figure together: all of them, or none."""
+    if figure is not None:
+        from .plotting import save_figure
+
+        save_figure(figure, [args.plot], overwrite=args.force, flag="--plot", outputs=csv or [])
+    elif csv:
+        write_all(csv, args.force)
 
 
 def _run(args: argparse.Namespace) -> str:
@@ -227,12 +242,8 @@ def _run(args: argparse.Namespace) -> str:
         rtol=_positive(args.rtol, "--rtol", below_one=True),
         atol=_positive(args.atol, "--atol"),
     )
-    if args.csv:
-        result.to_csv(args.csv, overwrite=args.force)
-    if args.plot:
-        from .plotting import save_figure
-
-        save_figure(result.plot()[0, 0].figure, [args.plot], overwrite=args.force)
+    _write_outputs(args, result.csv_outputs(args.csv, "--csv") if args.csv else None,
+                   result.plot()[0, 0].figure if args.plot else None)
     if args.json:
         return json.dumps(result.to_dict(), indent=2)
     text = [result.summary(), "", "Schedule: " + ("; ".join(result.events) or "none")]
@@ -250,9 +261,9 @@ def _compare(args: argparse.Namespace) -> str:
         atol=_positive(args.atol, "--atol"),
     )
     if args.plot:
-        from .plotting import plot_burden, save_figure
+        from .plotting import plot_burden
 
-        save_figure(plot_burden(results).figure, [args.plot], overwrite=args.force)
+        _write_outputs(args, figure=plot_burden(results).figure)
     if args.json:
         return json.dumps({"version": __version__, "results": [r.to_dict() for r in results]}, indent=2)
     text = [analysis.compare_table(results), ""]
@@ -267,7 +278,7 @@ def _compare(args: argparse.Namespace) -> str:
 
 
 def _cohort(args: argparse.Namespace) -> str:
-    from .cohort import check_seed, check_size, cohorts_to_csv, simulate_cohort
+    from .cohort import check_seed, check_size, cohort_csv_outputs, simulate_cohort
     from .survival import logrank_p
 
     _check_outputs(args)
@@ -282,12 +293,12 @@ def _cohort(args: argparse.Namespace) -> str:
         summary["p_logrank_vs_first"] = (
             None if cohort is reference else logrank_p(reference.metastasis_day, cohort.metastasis_day, cohort.days))
         summaries.append(summary)
-    if args.csv:
-        cohorts_to_csv(cohorts, args.csv, overwrite=args.force)
+    figure = None
     if args.plot:
-        from .plotting import plot_survival, save_figure
+        from .plotting import plot_survival
 
-        save_figure(plot_survival([(c.name, c.survival()) for c in cohorts]).figure, [args.plot], overwrite=args.force)
+        figure = plot_survival([(c.name, c.survival()) for c in cohorts]).figure
+    _write_outputs(args, cohort_csv_outputs(cohorts, args.csv, "--csv") if args.csv else None, figure)
     if args.json:
         return json.dumps({"version": __version__, "cohorts": summaries}, indent=2)
     return "\n".join([analysis.cohort_table(summaries), "", *analysis.cohort_sentences(summaries),
@@ -295,7 +306,7 @@ def _cohort(args: argparse.Namespace) -> str:
 
 
 def _patients(args: argparse.Namespace) -> str:
-    from .cohort import check_seed, check_size, cohorts_to_csv
+    from .cohort import check_seed, check_size, cohort_csv_outputs
     from .patients import DISCLAIMER, PatientSpec, simulate_patients
 
     _check_outputs(args)
@@ -303,13 +314,13 @@ def _patients(args: argparse.Namespace) -> str:
     study = simulate_patients(check_size(args.n), check_seed(args.seed), spec, days=_positive(args.days, "--days"),
                               workers=_workers(args.workers))
     summary = study.summary()
-    if args.csv:
-        cohorts_to_csv([study.cohort], args.csv, overwrite=args.force)
+    figure = None
     if args.plot:
-        from .plotting import plot_survival, save_figure
+        from .plotting import plot_survival
 
         title = "Virtual patients by Irf7 signature: bone-metastasis-free survival (model analogue, not patient data)"
-        save_figure(plot_survival(list(study.curves().items()), title=title).figure, [args.plot], overwrite=args.force)
+        figure = plot_survival(list(study.curves().items()), title=title).figure
+    _write_outputs(args, cohort_csv_outputs([study.cohort], args.csv, "--csv") if args.csv else None, figure)
     if args.json:
         return json.dumps(summary, indent=2)
     return "\n".join([DISCLAIMER, "", analysis.patient_table(summary), "", *analysis.patient_sentences(summary),
@@ -368,9 +379,9 @@ def _sweep(args: argparse.Namespace) -> str:
                              cohort_n=check_seed(args.n, "--n"), seed=check_seed(args.seed), workers=_workers(args.workers),
                              progress=True)
     if args.plot:
-        from .plotting import plot_sweep, save_figure
+        from .plotting import plot_sweep
 
-        save_figure(plot_sweep(result).figure, [args.plot], overwrite=args.force)
+        _write_outputs(args, figure=plot_sweep(result).figure)
     if args.json:
         return json.dumps({"version": __version__, **result.to_dict()}, indent=2)
     header = [f"{args.parameter} [{result.unit}]"] + [f"{name}: metastasis day" for name in result.scenarios]
@@ -403,9 +414,9 @@ def _doses(args: argparse.Namespace) -> str:
                      _numbers(args.starts, "--starts"), cohort_n=check_seed(args.n, "--n"), seed=check_seed(args.seed),
                      workers=_workers(args.workers), progress=True)
     if args.plot:
-        from .plotting import plot_dose_grid, save_figure
+        from .plotting import plot_dose_grid
 
-        save_figure(np.ravel(plot_dose_grid(grid))[0].figure, [args.plot], overwrite=args.force)
+        _write_outputs(args, figure=np.ravel(plot_dose_grid(grid))[0].figure)
     if args.json:
         return json.dumps({"version": __version__, **grid.to_dict()}, indent=2)
     rows = [[float(s), float(i), float(a), None if np.isnan(grid.metastasis_day[k, j, m]) else
@@ -432,10 +443,10 @@ def _sensitivity(args: argparse.Namespace) -> str:
     else:
         result = local_sensitivity(args.scenario, changes=changes, workers=workers)
     if args.plot:
-        from .plotting import plot_sobol, plot_tornado, save_figure
+        from .plotting import plot_sobol, plot_tornado
 
         ax = plot_sobol(result) if args.sobol else plot_tornado(result)
-        save_figure(ax.figure, [args.plot], overwrite=args.force)
+        _write_outputs(args, figure=ax.figure)
     if args.json:
         return json.dumps(result.to_dict(), indent=2)
     return "\n".join([result.table(), "", *result.sentences(), *([f"Wrote {args.plot}"] if args.plot else [])])
@@ -448,9 +459,9 @@ def _robustness(args: argparse.Namespace) -> str:
     result = check_robustness(args.conclusions, n=args.n, seed=args.seed, changes=_assignments(args.set, "--set"),
                               workers=_workers(args.workers))
     if args.plot:
-        from .plotting import plot_robustness, save_figure
+        from .plotting import plot_robustness
 
-        save_figure(plot_robustness(result)[0].figure, [args.plot], overwrite=args.force)
+        _write_outputs(args, figure=plot_robustness(result)[0].figure)
     if args.json:
         return result.to_json()
     return "\n".join([result.summary(), *([f"Wrote {args.plot}"] if args.plot else [])])
@@ -471,27 +482,63 @@ def _workers(raw: str | None) -> int | None:
     return check_workers(raw)
 
 
+class Terminated(SystemExit):
+    """SIGTERM arrived: unwind like an exception, so temporary files are removed and workers stopped."""
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """While a command runs, SIGTERM raises ``Terminated`` instead of killing the process outright."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def unwind(signum, frame):
+        raise Terminated(128 + signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, unwind)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``tumorsim`` and ``python -m sim``; returns the exit code."""
     try:
-        args = build_parser().parse_args(argv)
-        if args.command == "list":
-            output = _list()
-        elif args.command == "show":
-            output = _show(args.scenario)
-        else:
-            commands = {"run": _run, "compare": _compare, "equilibria": _equilibria, "cohort": _cohort,
-                        "patients": _patients, "sweep": _sweep, "doses": _doses, "figures": _figures,
-                        "sensitivity": _sensitivity, "robustness": _robustness}
-            output = commands[args.command](args)
+        with _sigterm_unwinds():
+            output = _dispatch(argv)
     except InputError as exc:
         print(f"tumorsim: error: {exc}", file=sys.stderr)
         return 2
     except SolverError as exc:
         print(f"tumorsim: solver error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("tumorsim: interrupted; no output file was written or changed", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except Terminated as exc:
+        print("tumorsim: terminated; no output file was written or changed", file=sys.stderr)
+        return int(exc.code)
     try:
         print(output)
+        sys.stdout.flush()
     except BrokenPipeError:  # the reader (e.g. `head`) closed the pipe: not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps Python's exit flush quiet
+    except OSError as exc:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the broken stream must not be flushed again at exit
+        print(f"tumorsim: error: cannot write to standard output: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _dispatch(argv: Sequence[str] | None) -> str:
+    args = build_parser().parse_args(argv)
+    if args.command == "list":
+        return _list()
+    if args.command == "show":
+        return _show(args.scenario)
+    commands = {"run": _run, "compare": _compare, "equilibria": _equilibria, "cohort": _cohort,
+                "patients": _patients, "sweep": _sweep, "doses": _doses, "figures": _figures,
+                "sensitivity": _sensitivity, "robustness": _robustness}
+    return commands[args.command](args)

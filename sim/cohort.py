@@ -22,7 +22,7 @@ import numpy as np
 
 from .batch import BATCH_ATOL, BATCH_RTOL, solve_batch
 from .errors import InputError
-from .fileio import write_all
+from .fileio import Output, write_all
 from .parallel import run_all
 from .result import FATES
 from .scenarios import Scenario
@@ -187,6 +187,11 @@ class Cohort:
 
 
 def cohorts_to_csv(cohorts: list[Cohort], path: str | Path, overwrite: bool = False) -> None:
+    """Write ``cohort_csv_outputs`` (the CSV and its ``.meta.json``), both or neither."""
+    write_all(cohort_csv_outputs(cohorts, path, "path"), overwrite)
+
+
+def cohort_csv_outputs(cohorts: list[Cohort], path: str | Path, flag: str) -> list[Output]:
     """One row per virtual mouse: scenario, index, sampled parameters, fate, metastasis and endpoint days, censored flag.
 
     ``fate`` is metastasis, culled (humane endpoint before any metastasis was
@@ -211,8 +216,8 @@ def cohorts_to_csv(cohorts: list[Cohort], path: str | Path, overwrite: bool = Fa
     meta = [{**c.summary(), "parameters": c.scenario.parameters.values_dict(), "scenario_file": str(c.scenario.source)}
             for c in cohorts]
     text = json.dumps({"version": __version__, "cohorts": meta}, indent=2) + "\n"
-    write_all({path: write_csv, Path(f"{path}.meta.json"): lambda tmp: tmp.write_text(text, encoding="utf-8")},
-              overwrite, "--csv")
+    return [Output(path, write_csv, flag),
+            Output(Path(f"{path}.meta.json"), lambda tmp: tmp.write_text(text, encoding="utf-8"), flag)]
 
 
 def _day_cell(day: float) -> str:

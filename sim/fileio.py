@@ -1,16 +1,49 @@
-"""Write output files whole or not at all, never over a user's file unasked."""
+"""Write output files whole or not at all, never over a user's file unasked.
+
+Every file a command writes is an ``Output``: a target path, a function that
+fills a file, and the flag or argument that named it (for error messages).
+``write_all`` takes all outputs of one command and
+
+* refuses, before writing anything, a target that is not a regular file
+  (a folder, a device, a symbolic link), two outputs with the same path, a
+  missing folder, and an existing file unless ``overwrite`` is given;
+* fills each output into a short-named temporary file beside its target;
+* moves them into place only when every one is ready. Without ``overwrite`` a
+  target is created with no-clobber semantics (a hard link, which fails if the
+  name exists), so a concurrent writer loses cleanly; with ``overwrite`` the old
+  file is kept as a hard-linked backup until all targets are in place, so a
+  failure part-way restores every file as it was;
+* turns write failures (a read-only folder, a full disk) into one-line
+  ``InputError``\\s, and removes its temporary files on any exception,
+  ``KeyboardInterrupt`` and the ``SystemExit`` the command line raises on
+  SIGTERM included.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
 
 Writer = Callable[[Path], None]
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+_TEMP_PREFIX = ".tumorsim-"
+"""Temporary names are this prefix, 8 random characters and '.tmp': short whatever the target's name."""
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file a command writes: ``path``, the function that fills it, and the ``flag`` that named it."""
+
+    path: Path
+    write: Writer
+    flag: str
 
 
 def check_figure_path(path: Path, flag: str) -> None:
@@ -19,13 +52,35 @@ def check_figure_path(path: Path, flag: str) -> None:
         raise InputError(f"{flag}: {path} must end in one of {', '.join(FIGURE_SUFFIXES)}")
 
 
+def check_targets(targets: Sequence[tuple[Path, str]], overwrite: bool) -> None:
+    """Refuse, naming the flag, any target tumorsim must not write (see the module docstring)."""
+    seen: dict[Path, str] = {}
+    for path, flag in targets:
+        key = Path(os.path.abspath(path))
+        if key in seen:
+            raise InputError(f"{flag}: {path} is also the output of {seen[key]}; give each output its own file")
+        seen[key] = flag
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            info = None
+        except OSError as exc:
+            raise InputError(f"{flag}: cannot use {path}: {exc.strerror}") from None
+        if info is not None:
+            if not stat.S_ISREG(info.st_mode):
+                kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a symbolic link" if stat.S_ISLNK(info.st_mode) \
+                    else "not a regular file"
+                raise InputError(f"{flag}: {path} is {kind}; tumorsim writes only regular files")
+            if not overwrite:
+                raise InputError(f"{flag}: {path} already exists; pass --force to replace it")
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise InputError(f"{flag}: folder {parent} does not exist")
+
+
 def check_writable(paths: list[Path], overwrite: bool, flag: str) -> None:
-    """Raise InputError if an output exists (unless ``overwrite``) or its folder is missing."""
-    for path in paths:
-        if path.exists() and not overwrite:
-            raise InputError(f"{flag}: {path} already exists; pass --force to replace it")
-        if not path.parent.is_dir():
-            raise InputError(f"{flag}: folder {path.parent} does not exist")
+    """``check_targets`` for several paths named by one flag."""
+    check_targets([(Path(p), flag) for p in paths], overwrite)
 
 
 def _default_file_mode() -> int:
@@ -34,30 +89,82 @@ def _default_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_all(writers: Mapping[Path, Writer], overwrite: bool = False, flag: str = "output") -> None:
-    """Write several files atomically as a group.
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
-    Each writer fills a temporary file beside its target; only when all have
-    succeeded are they renamed into place, so a failure leaves no partial file.
-    """
-    targets = [Path(p) for p in writers]
-    check_writable(targets, overwrite, flag)
-    temporaries: dict[Path, Path] = {}
+
+def _temporary(folder: Path, output: Output) -> Path:
     try:
-        for target, writer in zip(targets, writers.values()):
-            handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
-            os.close(handle)
-            temporaries[target] = Path(name)
-            writer(Path(name))
+        handle, name = tempfile.mkstemp(dir=folder, prefix=_TEMP_PREFIX, suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"{output.flag}: cannot write in {folder}: {_reason(exc)}") from None
+    os.close(handle)
+    return Path(name)
+
+
+def _place_new(temporary: Path, output: Output) -> None:
+    """Move ``temporary`` to a target that must not exist yet (no clobbering, even by a concurrent writer)."""
+    try:
+        os.link(temporary, output.path)
+    except FileExistsError:
+        raise InputError(f"{output.flag}: {output.path} was created by another program while tumorsim ran; "
+                         "it was left as it is and nothing was written") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+            raise
+        # a file system without hard links: claim the name exclusively, then fill it by rename
+        try:
+            os.close(os.open(output.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            raise InputError(f"{output.flag}: {output.path} was created by another program while tumorsim ran; "
+                             "it was left as it is and nothing was written") from None
+        os.replace(temporary, output.path)
+
+
+def write_all(outputs: Sequence[Output], overwrite: bool = False) -> None:
+    """Write every output of one command, all or none (see the module docstring)."""
+    outputs = [Output(Path(o.path), o.write, o.flag) for o in outputs]
+    check_targets([(o.path, o.flag) for o in outputs], overwrite)
+    temporaries: list[Path] = []
+    backups: dict[Path, Path] = {}
+    placed: list[Path] = []
+    current = outputs[0] if outputs else None
+    try:
+        for output in outputs:
+            current = output
+            temporary = _temporary(output.path.parent, output)
+            temporaries.append(temporary)
+            try:
+                output.write(temporary)
+            except OSError as exc:
+                raise InputError(f"{output.flag}: cannot write {output.path}: {_reason(exc)}") from None
         mode = _default_file_mode()
-        for target, temporary in temporaries.items():
+        for output, temporary in zip(outputs, temporaries):
+            current = output
             os.chmod(temporary, mode)  # mkstemp makes owner-only files; give the user's usual permissions
-            os.replace(temporary, target)
+            if os.path.lexists(output.path):  # only with overwrite: check_targets refused it otherwise
+                backup = _temporary(output.path.parent, output)
+                backup.unlink()
+                os.link(output.path, backup)
+                backups[output.path] = backup
+                os.replace(temporary, output.path)
+            else:
+                _place_new(temporary, output)
+            placed.append(output.path)
+    except BaseException as exc:
+        for path in placed:  # put back what was there before this command
+            if path in backups:
+                os.replace(backups.pop(path), path)
+            else:
+                path.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and current is not None:
+            raise InputError(f"{current.flag}: cannot write {current.path}: {_reason(exc)}; nothing was written") from None
+        raise
     finally:
-        for temporary in temporaries.values():
-            temporary.unlink(missing_ok=True)
+        for leftover in [*temporaries, *backups.values()]:
+            leftover.unlink(missing_ok=True)
 
 
-def write_text(path: Path | str, text: str, overwrite: bool = False, flag: str = "output") -> None:
+def write_text(path: Path | str, text: str, overwrite: bool = False, flag: str = "path") -> None:
     """Write ``text`` to ``path`` atomically."""
-    write_all({Path(path): lambda tmp: tmp.write_text(text, encoding="utf-8")}, overwrite, flag)
+    write_all([Output(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"), flag)], overwrite)

@@ -10,6 +10,7 @@ analysis over a cluster.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -79,8 +80,29 @@ def run_all(
             if progress:
                 progress.advance()
         return results
-    with ProcessPoolExecutor(max_workers=count) as pool:
-        return _collect(pool, function, jobs, progress)
+    pool = ProcessPoolExecutor(max_workers=count, initializer=_worker_ignores_interrupts)
+    try:
+        results = _collect(pool, function, jobs, progress)
+    except BaseException:
+        _stop(pool)  # an error, Ctrl-C or SIGTERM: no worker may outlive its parent's command
+        raise
+    pool.shutdown()
+    return results
+
+
+def _worker_ignores_interrupts() -> None:
+    """Ctrl-C reaches the whole process group; only the parent handles it (and stops the workers)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued jobs and end the running workers now, instead of waiting for them."""
+    processes = list(getattr(pool, "_processes", {}).values())  # not public API; absent: shutdown still cancels
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def _collect(executor: Executor, function: Callable[..., Any], jobs: Iterable[tuple], progress: Progress | None) -> list:

@@ -7,6 +7,7 @@ through a style context, never by changing global settings at import.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .fileio import check_figure_path, write_all
+from .fileio import Output, check_figure_path, write_all
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -558,19 +559,27 @@ def save_figure_set(figure: Figure, folder: Path | str, stem: str) -> Path:
     return folder / f"{stem}.png"
 
 
-def save_figure(figure: Figure, paths: Sequence[Path | str], overwrite: bool = False, flag: str = "--plot") -> None:
-    """Save ``figure`` to each path (format from the suffix), all or none, then close it."""
-    paths = [Path(p) for p in paths]
+def save_figure(figure: Figure, paths: Sequence[Path | str], overwrite: bool = False, flag: str = "path",
+                outputs: Sequence[Output] = ()) -> None:
+    """Save ``figure`` to each path (format from the suffix), together with any other ``outputs``,
+    all or none, then close it."""
     try:
-        for path in paths:
-            check_figure_path(path, flag)
-        with house_style():
-            # no creation date in the file: the same inputs give the same bytes
-            write_all({p: (lambda tmp, p=p: figure.savefig(tmp, format=p.suffix[1:].lower(),
-                                                           metadata=_NO_DATE[p.suffix.lower()])) for p in paths},
-                      overwrite, flag)
+        write_all([*outputs, *figure_outputs(figure, paths, flag)], overwrite)
     finally:
         plt.close(figure)
+
+
+def figure_outputs(figure: Figure, paths: Sequence[Path | str], flag: str) -> list[Output]:
+    """``figure`` at each path as outputs for ``sim.fileio.write_all``; an unknown suffix is an InputError."""
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        check_figure_path(path, flag)
+
+    def draw(suffix: str, tmp: Path) -> None:
+        with house_style():  # no creation date in the file: the same inputs give the same bytes
+            figure.savefig(tmp, format=suffix[1:], metadata=_NO_DATE[suffix])
+
+    return [Output(p, functools.partial(draw, p.suffix.lower()), flag) for p in paths]
 
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import analysis
 from .errors import InputError
-from .fileio import write_all
+from .fileio import Output, write_all
 from .naming import closest
 from .version import __version__
 
@@ -171,6 +171,10 @@ class Result:
         ``<path>.meta.json``. Both files are written whole or not at all;
         existing files are kept unless ``overwrite`` is true.
         """
+        write_all(self.csv_outputs(path, "path"), overwrite)
+
+    def csv_outputs(self, path: str | Path, flag: str) -> list[Output]:
+        """The CSV and its ``.meta.json`` as outputs for ``sim.fileio.write_all`` (``flag`` names them in errors)."""
         path = Path(path)
 
         def write_csv(tmp: Path) -> None:
@@ -180,11 +184,8 @@ class Result:
                 writer.writerows(np.column_stack([self.time, self.values.T]).tolist())
 
         meta = json.dumps(self.to_dict(), indent=2) + "\n"
-        write_all(
-            {path: write_csv, Path(f"{path}.meta.json"): lambda tmp: tmp.write_text(meta, encoding="utf-8")},
-            overwrite,
-            "--csv",
-        )
+        return [Output(path, write_csv, flag),
+                Output(Path(f"{path}.meta.json"), lambda tmp: tmp.write_text(meta, encoding="utf-8"), flag)]
 
     def plot(self, axes: np.ndarray | None = None) -> np.ndarray:
         """Plot tumour, immune and interferon panels; returns the array of Axes."""
