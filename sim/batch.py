@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import LSODA
 
-from .errors import SolverError
+from .errors import InputError, SolverError
 from .scenarios import Scenario
 
 BATCH_RTOL = 1e-6
@@ -30,6 +30,9 @@ BATCH_ATOL = 1e-6
 metastasis-day error 0.0001 (silenced), 0.002 (restored) and 0.001 day (dosed). At 1e-5, 1.2-1.7x
 faster, restored and dosed mice that cross the threshold slowly erred by up to 0.014 and 0.04 day."""
 _REFINE_POINTS = 17
+MAX_STEPS = 100_000
+"""Shared solver steps one batch may take: the shipped arms need 300-1,500. An input that drives the
+equations to extreme values would otherwise run for hours."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ def solve_batch(
     days = [np.where(initial[index] >= threshold, 0.0, np.nan) for index, threshold in watched]
 
     y = initial.T.ravel()  # mouse by mouse: [mouse0 states..., mouse1 states..., ...]
+    steps = 0
     cuts = scenario.schedule.breakpoints(scenario.days)
     for start, stop in zip(cuts[:-1], cuts[1:]):
         by_state = y.reshape(n, n_states).T  # a view: edits land in y
@@ -96,12 +100,18 @@ def solve_batch(
         params = scenario.schedule.parameters_at(start, base)
 
         def fun(t, flat, params=params):
-            return model.rhs(t, flat.reshape(n, n_states).T, params).T.ravel()
+            with np.errstate(all="ignore"):  # overflow is reported below, as one error instead of warnings
+                return model.rhs(t, flat.reshape(n, n_states).T, params).T.ravel()
 
         solver = LSODA(fun, start, y, stop, rtol=rtol, atol=atol, lband=n_states - 1, uband=n_states - 1,
                        jac=_banded_jacobian(model, n, params))
         while solver.status == "running":
             before = [solver.y[index::n_states].copy() for index, _ in watched]
+            steps += 1
+            if steps > MAX_STEPS or not np.all(np.isfinite(solver.y)):
+                what = f"more than {MAX_STEPS:,} solver steps" if steps > MAX_STEPS else "the equations overflowed"
+                raise InputError(f"{scenario.name}: stopped near day {solver.t:.4g}: {what}; a parameter of some mice is "
+                                 "probably extreme (check the --set values and the variability)")
             message = solver.step()
             if solver.status == "failed":
                 raise SolverError(f"{scenario.name}: batch solver failed near day {solver.t:g}: {message}")

@@ -253,8 +253,16 @@ def _run(args: argparse.Namespace) -> str:
 
 def _compare(args: argparse.Namespace) -> str:
     _check_outputs(args)
+    scenarios = [api.prepare(name) for name in args.scenarios]
+    models = sorted({s.model.name for s in scenarios})
+    if len(models) > 1:
+        raise InputError(f"compare: the scenarios belong to different models ({', '.join(models)}); compare "
+                         "scenarios of one model, or run each with 'tumorsim run NAME'")
+    if args.plot and scenarios[0].model.detection_state is None:
+        raise InputError(f"--plot: compare draws the bone burden, which model '{models[0]}' does not have; use "
+                         "'tumorsim run NAME --plot PATH' for each scenario")
     results = api.compare(
-        args.scenarios,
+        scenarios,
         days=_positive(args.days, "--days"),
         parameters=_assignments(args.set, "--set"),
         rtol=_positive(args.rtol, "--rtol", below_one=True),
@@ -278,11 +286,11 @@ def _compare(args: argparse.Namespace) -> str:
 
 
 def _cohort(args: argparse.Namespace) -> str:
-    from .cohort import check_seed, check_size, cohort_csv_outputs, simulate_cohort
+    from .cohort import check_mice, check_seed, cohort_csv_outputs, simulate_cohort
     from .survival import logrank_p
 
     _check_outputs(args)
-    n, seed, workers = check_size(args.n), check_seed(args.seed), _workers(args.workers)
+    n, seed, workers = check_mice(args.n), check_seed(args.seed), _workers(args.workers)
     days, changes = _positive(args.days, "--days"), _assignments(args.set, "--set")
     cohorts = [simulate_cohort(api.prepare(name, days=days, parameters=changes), n, seed, workers=workers)
                for name in args.scenarios]
@@ -306,12 +314,12 @@ def _cohort(args: argparse.Namespace) -> str:
 
 
 def _patients(args: argparse.Namespace) -> str:
-    from .cohort import check_seed, check_size, cohort_csv_outputs
+    from .cohort import check_mice, check_seed, cohort_csv_outputs
     from .patients import DISCLAIMER, PatientSpec, simulate_patients
 
     _check_outputs(args)
     spec = PatientSpec.load(args.spec) if args.spec else PatientSpec.load()
-    study = simulate_patients(check_size(args.n), check_seed(args.seed), spec, days=_positive(args.days, "--days"),
+    study = simulate_patients(check_mice(args.n), check_seed(args.seed), spec, days=_positive(args.days, "--days"),
                               workers=_workers(args.workers))
     summary = study.summary()
     figure = None
@@ -363,10 +371,11 @@ def _numbers(raw: str, flag: str) -> list[float]:
 
 def _sweep(args: argparse.Namespace) -> str:
     from .cohort import check_seed, check_size
-    from .sweeps import parameter_sweep, sweep_values
+    from .sweeps import MAX_SWEEP_POINTS, parameter_sweep, sweep_values
 
     _check_outputs(args)
-    steps = check_size(args.steps, "--steps")
+    steps = check_size(args.steps, "--steps", MAX_SWEEP_POINTS, ", the most points a sweep may have; sweep a "
+                       "narrower range in several runs")
     low, high = (_finite(v, flag) for v, flag in ((args.low, "--from"), (args.high, "--to")))
     if steps < 2 or high <= low:
         raise InputError(f"--from must be below --to and --steps at least 2, not --from {low:g} --to {high:g} --steps {steps}")

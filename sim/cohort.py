@@ -33,6 +33,9 @@ MAX_CHUNK = 5000
 """Most mice solved together in one system: enough to amortise the solver's
 per-step overhead, few enough to keep memory to a few tens of MB."""
 MIN_CHUNK = 1000
+MAX_MICE = 2_000_000
+"""Most mice one cohort may have: about 10 minutes per arm on 2 cores and a few hundred MB. For
+more, run several cohorts with different seeds (each arm's mice are independent draws)."""
 
 
 def default_chunk(n: int) -> int:
@@ -43,12 +46,23 @@ def default_chunk(n: int) -> int:
     return min(MAX_CHUNK, max(MIN_CHUNK, math.ceil(n / 2)))
 
 
-def check_size(n: Any, flag: str = "--n") -> int:
-    """Return ``n`` as a whole number >= 1, else raise InputError naming ``flag``."""
+def check_size(n: Any, flag: str = "--n", maximum: int | None = None, what: str = "") -> int:
+    """Return ``n`` as a whole number from 1 to ``maximum``, else raise InputError naming ``flag``.
+
+    ``what`` says, in the error, what the limit protects and how to go beyond it.
+    """
     value = _whole_number(n)
     if value is None or value < 1:
-        raise InputError(f"{flag} must be a whole number >= 1, not {n!r}")
+        raise InputError(f"{flag} must be a whole number >= 1, not {n!r:.40}")
+    if maximum is not None and value > maximum:
+        raise InputError(f"{flag} = {value:,} is more than {maximum:,}{what}")
     return value
+
+
+def check_mice(n: Any, flag: str = "--n") -> int:
+    """``n`` as a cohort size from 1 to MAX_MICE, else InputError naming ``flag``."""
+    return check_size(n, flag, MAX_MICE, ", the most mice one cohort may have (about 10 minutes on 2 cores); run "
+                                         "several cohorts with different seeds instead")
 
 
 def check_seed(seed: Any, flag: str = "--seed") -> int:
@@ -259,7 +273,17 @@ def simulate_cohort(
         Run chunks on this executor instead (for example a Dask distributed
         client's ``get_executor()``); ``workers`` is then ignored.
     """
-    n, seed = check_size(n), check_seed(seed)
+    n, seed = check_mice(n, "n"), check_seed(seed)
+    if scenario.model.detection_state is None:
+        raise InputError(f"{scenario.name}: model '{scenario.model.name}' has no metastasis readout, so a cohort has no "
+                         "survival to compare; cohorts need a scenario of the irf7 model")
+    unknown = sorted(set(extra or {}) - set(scenario.parameters))
+    if unknown:
+        raise InputError(f"extra: unknown parameter '{unknown[0]}' of model '{scenario.model.name}'")
+    for name, values in (extra or {}).items():
+        values = np.asarray(values, float)
+        if values.shape != (n,) or not np.all(np.isfinite(values)) or np.any(values < 0):
+            raise InputError(f"extra: '{name}' must be {n} finite values >= 0, one per mouse")
     sampled = {**sample_parameters(scenario, n, seed), **(extra or {})}
     if not sampled:  # nothing varies: every mouse is the same, but still solved as a batch
         sampled = {"inoculum": np.full(n, scenario.parameters["inoculum"].value)}

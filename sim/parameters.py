@@ -138,25 +138,55 @@ def checked_number(raw: Any, what: str, param: Parameter | None = None) -> float
         raise InputError(f"{what} must be {allowed}, not {raw!r}")
     try:
         value = float(raw)
-    except (TypeError, ValueError):
-        raise InputError(f"{what} must be {allowed}, not {raw!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"{what} must be {allowed}, not {raw!r:.60}") from None
     too_big = param is not None and param.maximum is not None and value > param.maximum
     if not math.isfinite(value) or value < 0 or too_big or (param is not None and param.positive and value == 0):
         raise InputError(f"{what} must be {allowed}, not {raw!r}")
     return value
 
 
+MAX_FILE_BYTES = 1_000_000
+"""Largest scenario, parameter or conclusions file read (the shipped ones are under 30 kB)."""
+
+
 def read_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML file; a missing or malformed file raises InputError naming it."""
+    """Read a TOML file; a missing, unreadable, oversized, non-UTF-8 or malformed file raises InputError naming it."""
     try:
         with open(path, "rb") as handle:
-            return tomllib.load(handle)
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: malformed TOML: {exc}") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a TOML file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes; is it really a tumorsim TOML file?")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: malformed TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{path}: arrays or tables nested too deeply") from None
+
+
+def require_table(value: Any, where: str) -> dict[str, Any]:
+    """``value`` if it is a TOML table, else InputError naming ``where``."""
+    if not isinstance(value, dict):
+        raise InputError(f"{where} must be a table of name = value, not {value!r:.60}")
+    return value
+
+
+def require_text(value: Any, where: str) -> str:
+    """``value`` if it is text, else InputError naming ``where``."""
+    if not isinstance(value, str):
+        raise InputError(f"{where} must be text in quotes, not {value!r:.60}")
+    return value
 
 
 def reject_unknown_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
@@ -214,11 +244,12 @@ def load_parameter_file(path: Path | str) -> ParameterFile:
     for key in ("model", "title", "parameters"):
         if key not in data:
             raise InputError(f"{path}: missing key '{key}'")
-    parameters = ParameterSet({name: _parse_parameter(name, entry, path) for name, entry in data["parameters"].items()})
+    entries = require_table(data["parameters"], f"{path}: parameters")
+    parameters = ParameterSet({name: _parse_parameter(name, entry, path) for name, entry in entries.items()})
     return ParameterFile(
         path=path,
-        model=data["model"],
-        title=data["title"],
+        model=require_text(data["model"], f"{path}: model"),
+        title=require_text(data["title"], f"{path}: title"),
         parameters=parameters,
         tumor_lines=_parse_presets(data.get("tumor_lines", {}), parameters, path, "tumor_lines"),
         hosts=_parse_presets(data.get("hosts", {}), parameters, path, "hosts"),
@@ -235,20 +266,25 @@ def _parse_parameter(name: str, entry: Any, path: Path) -> Parameter:
         if key not in entry:
             raise InputError(f"{where}: missing key '{key}'")
     if entry["basis"] not in BASES:
-        raise InputError(f"{where}.basis must be one of {', '.join(BASES)}, not {entry['basis']!r}")
+        raise InputError(f"{where}.basis must be one of {', '.join(BASES)}, not {entry['basis']!r:.60}")
+    positive = entry.get("positive", False)
+    if not isinstance(positive, bool):
+        raise InputError(f"{where}.positive must be true or false, not {positive!r:.60}")
+    maximum = entry.get("maximum")
     param = Parameter(
         name=name,
         value=math.nan,
-        unit=str(entry["unit"]),
-        meaning=str(entry["meaning"]),
-        source=str(entry["source"]),
+        unit=require_text(entry["unit"], f"{where}.unit"),
+        meaning=require_text(entry["meaning"], f"{where}.meaning"),
+        source=require_text(entry["source"], f"{where}.source"),
         basis=entry["basis"],
-        positive=bool(entry.get("positive", False)),
-        maximum=entry.get("maximum"),
+        positive=positive,
+        maximum=None if maximum is None else checked_number(maximum, f"{where}.maximum"),
     )
     param = replace(param, value=checked_number(entry["value"], f"{where}.value", param))
     if "range" in entry:
-        param = replace(param, range=_parse_range(entry["range"], param, where), range_source=str(entry.get("range_source", "")))
+        param = replace(param, range=_parse_range(entry["range"], param, where),
+                        range_source=require_text(entry.get("range_source", ""), f"{where}.range_source"))
     elif "range_source" in entry:
         raise InputError(f"{where}: 'range_source' without a 'range = [low, high]'")
     return param
@@ -268,23 +304,25 @@ def _parse_range(raw: Any, param: Parameter, where: str) -> tuple[float, float]:
 
 def _parse_presets(table: Any, parameters: ParameterSet, path: Path, section: str) -> dict[str, Preset]:
     presets = {}
-    for name, entry in table.items():
+    for name, entry in require_table(table, f"{path}: {section}").items():
         where = f"{path}: {section}.{name}"
-        reject_unknown_keys(entry, _PRESET_KEYS, where)
-        values = entry.get("parameters", {})
+        reject_unknown_keys(require_table(entry, where), _PRESET_KEYS, where)
+        values = require_table(entry.get("parameters", {}), f"{where}.parameters")
         parameters.override(values, "", where)  # validates names and values
-        presets[name] = Preset(name, entry.get("description", ""), entry.get("source", ""), values)
+        presets[name] = Preset(name, require_text(entry.get("description", ""), f"{where}.description"),
+                               require_text(entry.get("source", ""), f"{where}.source"), values)
     return presets
 
 
 def _parse_variability(table: Any, parameters: ParameterSet, path: Path) -> dict[str, Variability]:
     spreads = {}
-    for name, entry in table.items():
+    for name, entry in require_table(table, f"{path}: variability").items():
         where = f"{path}: variability.{name}"
         if name not in parameters:
             raise InputError(f"{where}: unknown parameter '{name}'{closest(name, parameters)}")
-        reject_unknown_keys(entry, {"sigma", "rationale"}, where)
+        reject_unknown_keys(require_table(entry, where), {"sigma", "rationale"}, where)
         if "sigma" not in entry or "rationale" not in entry:
             raise InputError(f"{where}: needs 'sigma' (log-normal spread) and 'rationale'")
-        spreads[name] = Variability(name, checked_number(entry["sigma"], f"{where}.sigma"), str(entry["rationale"]))
+        spreads[name] = Variability(name, checked_number(entry["sigma"], f"{where}.sigma"),
+                                    require_text(entry["rationale"], f"{where}.rationale"))
     return spreads

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .cohort import Cohort, parameter_stream, simulate_cohort
+from .cohort import Cohort, check_mice, check_seed, parameter_stream, simulate_cohort
 from .errors import InputError
 from .parameters import DATA, checked_number, read_toml, reject_unknown_keys
 from .scenarios import Scenario, load_scenario
@@ -123,6 +123,7 @@ class PatientStudy:
 def simulate_patients(n: int, seed: int, spec: PatientSpec | None = None, days: float | None = None,
                       workers: int | None = None) -> PatientStudy:
     """Draw ``n`` virtual patients with ``seed``, solve them and split them by signature score."""
+    n, seed = check_mice(n, "n"), check_seed(seed)
     spec = spec or PatientSpec.load()
     scenario = spec.scenario if days is None else spec.scenario.with_changes(days=days, where="--days")
     cap = scenario.parameters["irf7_activity"].maximum or 1.0

@@ -56,6 +56,7 @@ FACTORS = (0.5, 2.0)
 FIXED_BASES = ("schedule", "genotype")
 """Parameters of these bases say what was done to the mouse, not how biology works: never varied."""
 DEFAULT_N = 256
+MAX_SAMPLES = 100_000
 REQUIRED = 0.9
 """Fraction of runs in which a conclusion should hold to count as robust (the figure marks it)."""
 
@@ -341,7 +342,7 @@ def check_robustness(
         Processes (default: one per core), or any ``concurrent.futures`` executor.
     """
     declared = conclusions if isinstance(conclusions, DeclaredConclusions) else load_conclusions(conclusions)
-    n, seed = check_size(n, "--n"), check_seed(seed)
+    n, seed = check_size(n, "--n", MAX_SAMPLES, ", the most range samples (about 10 minutes on 2 cores)"), check_seed(seed)
     arms = {name: load_scenario(name) for name in declared.arms}
     if changes:
         arms = {name: s.with_changes(parameters=changes) for name, s in arms.items()}

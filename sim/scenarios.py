@@ -85,7 +85,8 @@ class Scenario:
     @cached_property
     def schedule(self) -> Schedule:
         """Resection, doses and depletions as jumps and windows."""
-        return build_schedule(self.schedule_entries, self.model, self.parameters.values_dict(), str(self.source))
+        return build_schedule(self.schedule_entries, self.model, self.parameters.values_dict(), str(self.source),
+                              self.days)
 
     def with_changes(
         self,
@@ -146,6 +147,9 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load a shipped scenario by name, a scenario file by path, or a model by name (its defaults)."""
     data, path = _source(name_or_path)
     where = str(path)
+    if not data:
+        raise InputError(f"{where}: empty scenario file; it needs at least 'model' or 'tumor_line' (copy a shipped "
+                         "scenario from 'tumorsim list' to start)")
     reject_unknown_keys(data, _KEYS, where)
     model = get_model(_text(data, "model", "irf7", where), where)
     param_file = _parameter_file_path(data, model, path)
@@ -171,10 +175,10 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise InputError(f"{where}: 'schedule' must be a list of [[schedule]] tables")
     initial_overrides = _checked_initial(_table(data, "initial", where), model, where)
     scenario = Scenario(
-        name=str(data.get("name", path.stem)),
-        description=str(data.get("description", "")),
-        mirrors=str(data.get("mirrors", "")),
-        notice=str(data.get("notice", "")),
+        name=_text(data, "name", path.stem, where),
+        description=_text(data, "description", "", where),
+        mirrors=_text(data, "mirrors", "", where),
+        notice=_text(data, "notice", "", where),
         model=model,
         parameters=params,
         days=_checked_days(data.get("days", 120.0), f"{where}: 'days'"),
@@ -210,8 +214,11 @@ def _check_complete(parameters: ParameterSet, model: Model, path: Path) -> None:
 def _parameter_file_path(data: Mapping[str, Any], model: Model, scenario_file: Path) -> Path:
     if "parameter_file" not in data:
         return PARAMETER_DIR / f"{model.name}.toml"
-    candidate = scenario_file.parent / data["parameter_file"]
-    return candidate if candidate.exists() else PARAMETER_DIR / data["parameter_file"]
+    name = _text(data, "parameter_file", "", str(scenario_file))
+    if not name.strip():
+        raise InputError(f"{scenario_file}: 'parameter_file' must name a TOML file, not an empty text")
+    candidate = scenario_file.parent / name
+    return candidate if candidate.exists() else PARAMETER_DIR / name
 
 
 def _variability(
@@ -245,7 +252,13 @@ def _checked_initial(values: Mapping[str, Any], model: Model, where: str) -> dic
             raise InputError(
                 f"{where}: unknown state '{name}'{closest(name, model.state_names)}; states: {', '.join(model.state_names)}"
             )
-        checked[name] = checked_number(raw, f"{where}: initial {name}")
+        value = checked_number(raw, f"{where}: initial {name}")
+        state = model.state(name)
+        if value > state.maximum:
+            unit = "" if state.unit == "1" else f" {state.unit}"
+            raise InputError(f"{where}: initial {name} ({state.meaning}) must be between 0 and {state.maximum:g}{unit}, "
+                             f"not {raw!r:.60}")
+        checked[name] = value
     return checked
 
 

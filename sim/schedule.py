@@ -22,6 +22,9 @@ from .errors import InputError
 from .models import Model
 from .parameters import checked_number, reject_unknown_keys
 
+MAX_EVENTS = 2_000
+"""Most jumps and windows one schedule may hold: the solver restarts at each (a dose a day for years)."""
+
 EVENT_KEYS = {
     "resection": {"event", "day", "fraction"},
     "ifn-dose": {"event", "amount", "days", "start", "every", "count"},
@@ -92,18 +95,23 @@ class Schedule:
                 for day, text in sorted(lines)]
 
 
-def build_schedule(entries: Sequence[Mapping[str, Any]], model: Model, parameters: Mapping[str, float], where: str) -> Schedule:
+def build_schedule(entries: Sequence[Mapping[str, Any]], model: Model, parameters: Mapping[str, float], where: str,
+                   days: float = float("inf")) -> Schedule:
     """Turn a scenario's ``[[schedule]]`` entries into a ``Schedule``.
 
     ``parameters`` are the scenario's resolved values (the dose volume is read
-    from them); ``where`` names the scenario file for error messages.
+    from them); ``where`` names the scenario file for error messages; an event
+    after the follow-up of ``days`` [day], and overlapping depletion windows of
+    the same cells, are errors (neither could ever act as written).
     """
     jumps: list[Jump] = []
     windows: list[Window] = []
+    if len(entries) > MAX_EVENTS:
+        raise InputError(f"{where}: at most {MAX_EVENTS:,} [[schedule]] entries, not {len(entries):,}")
     for index, entry in enumerate(entries, start=1):
         here = f"{where}: schedule entry {index}"
         if not isinstance(entry, Mapping):
-            raise InputError(f"{here}: must be a [[schedule]] table, not {entry!r}")
+            raise InputError(f"{here}: must be a [[schedule]] table, not {entry!r:.60}")
         kind = entry.get("event")
         if not isinstance(kind, str) or kind not in EVENT_KEYS:
             raise InputError(f"{here}: 'event' must be one of {', '.join(EVENT_KEYS)}, not {kind!r}")
@@ -114,7 +122,23 @@ def build_schedule(entries: Sequence[Mapping[str, Any]], model: Model, parameter
             jumps.extend(_doses(entry, model, parameters, here))
         else:
             windows.append(_depletion(entry, model, here))
+        late = [j.day for j in jumps if j.day > days] + [w.start for w in windows if w.start >= days]
+        if late:
+            raise InputError(f"{here}: day {late[0]:g} is after the follow-up of {days:g} days, so the event would "
+                             "never happen; give more --days or an earlier day")
+    if len(jumps) + len(windows) > MAX_EVENTS:
+        raise InputError(f"{where}: the schedule holds {len(jumps) + len(windows):,} events; at most {MAX_EVENTS:,}")
+    _reject_overlaps(windows, where)
     return Schedule(tuple(sorted(jumps, key=lambda j: j.day)), tuple(windows))
+
+
+def _reject_overlaps(windows: Sequence[Window], where: str) -> None:
+    """Two windows holding the same parameter at once: which one acts would be arbitrary."""
+    for k, first in enumerate(windows):
+        for second in windows[k + 1:]:
+            if first.parameter == second.parameter and first.start < second.stop and second.start < first.stop:
+                raise InputError(f"{where}: depletion windows days {first.start:g}-{first.stop:g} and "
+                                 f"{second.start:g}-{second.stop:g} overlap ({first.label}); merge them into one")
 
 
 def _required(entry: Mapping[str, Any], key: str, here: str) -> float:
@@ -144,10 +168,14 @@ def _dose_days(entry: Mapping[str, Any], here: str) -> list[float]:
             raise InputError(f"{here}: give either 'days' or 'start'/'every'/'count', not both")
         if not isinstance(entry["days"], list) or not entry["days"]:
             raise InputError(f"{here}: 'days' must be a non-empty list of days")
+        if len(entry["days"]) > MAX_EVENTS:
+            raise InputError(f"{here}: 'days' may list at most {MAX_EVENTS:,} doses, not {len(entry['days']):,}")
         return [checked_number(d, f"{here}: 'days'") for d in entry["days"]]
     start, every, count = (_required(entry, k, here) for k in ("start", "every", "count"))
     if count != int(count) or count < 1 or every == 0:
         raise InputError(f"{here}: 'count' must be a whole number >= 1 and 'every' > 0")
+    if count > MAX_EVENTS:
+        raise InputError(f"{here}: 'count' must be at most {MAX_EVENTS:,} doses, not {count:g}")
     return [start + i * every for i in range(int(count))]
 
 

@@ -84,6 +84,8 @@ SOBOL_TOLERANCE = 1e-4
 against 1e-8 (nine-state model): largest error 0.011 day (the days spread over weeks), and no
 run changes between censored and not."""
 DEFAULT_N = 512
+MAX_BASE_SAMPLES = 2**16
+"""Most Sobol base samples: n * (d + 2) runs, about 1.6 million (an hour on 2 cores) at the limit."""
 """Base samples of the Sobol analysis (a power of 2); it runs n * (d + 2) models for d parameters."""
 MAX_CHUNK = 1024
 """Most samples per vectorized batch. Larger batches amortise the solver's per-step
@@ -506,8 +508,8 @@ def check_base_samples(n: Any, flag: str = "--n") -> int:
     """``n`` as a power of 2 >= 8 (Sobol points are balanced only then), else InputError."""
     text = str(n).strip()
     value = int(text) if not isinstance(n, bool) and text.isascii() and text.isdigit() else 0
-    if value < 8 or value & (value - 1):
-        raise InputError(f"{flag} must be a power of 2 of at least 8 (e.g. 256, 512, 1024), not {n!r}")
+    if value < 8 or value & (value - 1) or value > MAX_BASE_SAMPLES:
+        raise InputError(f"{flag} must be a power of 2 from 8 to {MAX_BASE_SAMPLES:,} (e.g. 256, 512, 1024), not {n!r:.40}")
     return value
 
 

@@ -13,6 +13,7 @@ ends the run: the mouse is culled that day.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -28,6 +29,15 @@ DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-6
 NEGATIVE_SLACK = 1e3
 """Clipped negative excursions larger than NEGATIVE_SLACK * atol are a solver failure."""
+RTOL_RANGE = (1e-13, 0.1)
+ATOL_RANGE = (1e-14, 1e-2)
+"""Sensible tolerances: tighter ones cannot be met in double precision (the solver crawls), looser ones
+let a state of a few cells count as noise (a tolerance of 1e300 "finds" metastasis on day 23)."""
+MAX_EVALUATIONS = 500_000
+"""Right-hand-side evaluations one run may take: the shipped scenarios need 1e3-1e4, 1e5 at rtol 1e-10.
+An input that drives the equations to extreme values would otherwise run for hours."""
+MAX_GRID_POINTS = 1_000_000
+"""Time points a run reports with ``every`` (8 bytes x states each)."""
 
 
 def solve(
@@ -56,7 +66,15 @@ def solve(
     -------
     Result
     """
-    _check_options(rtol, atol, every, scenario.days)
+    rtol, atol = _check_options(rtol, atol, every, scenario.days)
+    try:
+        return _solve(scenario, rtol, atol, every, method)
+    except _OverBudget as exc:
+        raise InputError(f"{scenario.name}: stopped: {exc}; an initial state or parameter is probably extreme "
+                         "(check the --init and --set values, or loosen --rtol/--atol)") from None
+
+
+def _solve(scenario: Scenario, rtol: float, atol: float, every: float | None, method: str) -> Result:
     model = scenario.model
     names = model.state_names
     base = scenario.parameters.values_dict()
@@ -71,6 +89,8 @@ def solve(
     grid = None if every is None else time_grid(scenario.days, every)
 
     times, values, worst_negative, evaluations = [], [], 0.0, 0
+    rhs_of = {}  # coordinates -> budgeted right-hand side, so one budget spans the whole run
+    budget = budgeted(model.rhs)
     cuts = scenario.schedule.breakpoints(scenario.days)
     for start, stop in zip(cuts[:-1], cuts[1:]):
         if endpoint_day is not None:
@@ -79,8 +99,9 @@ def solve(
             i = names.index(jump.state)
             y[i] = y[i] * jump.scale + jump.add
         coords = Coordinates(np.array([name in model.log_states for name in names]) & (y > 0))
+        rhs = rhs_of.setdefault(coords.log.tobytes(), coords.wrap(budget))
         sol = solve_ivp(
-            coords.wrap(model.rhs), (start, stop), coords.to_solver(y), method=method, rtol=rtol, atol=atol,
+            rhs, (start, stop), coords.to_solver(y), method=method, rtol=rtol, atol=atol,
             args=(scenario.schedule.parameters_at(start, base),), events=[coords.wrap_event(e) for e in events] or None,
             dense_output=grid is not None,
         )
@@ -178,10 +199,57 @@ def _threshold_event(names, state, threshold):
     return crossing
 
 
-def _check_options(rtol: float, atol: float, every: float | None, days: float) -> None:
-    if not (0 < rtol < 1):
-        raise InputError(f"--rtol must be a number between 0 and 1, not {rtol!r}")
-    if not (atol > 0 and np.isfinite(atol)):
-        raise InputError(f"--atol must be a number > 0, not {atol!r}")
-    if every is not None and not (0 < every <= days):
-        raise InputError(f"--every must be a number > 0 and at most the follow-up ({days:g} days), not {every!r}")
+def check_tolerances(rtol: Any, atol: Any) -> tuple[float, float]:
+    """``rtol`` and ``atol`` as floats within RTOL_RANGE and ATOL_RANGE, else InputError naming them."""
+    checked = []
+    for name, raw, (low, high) in (("rtol", rtol, RTOL_RANGE), ("atol", atol, ATOL_RANGE)):
+        value = _number(raw)
+        if value is None or not low <= value <= high:
+            raise InputError(f"{name} (--{name}) must be a number from {low:g} to {high:g}, not {raw!r:.40}")
+        checked.append(value)
+    return checked[0], checked[1]
+
+
+def _number(raw: Any) -> float | None:
+    if isinstance(raw, bool):
+        return None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value if np.isfinite(value) else None
+
+
+def _check_options(rtol: float, atol: float, every: float | None, days: float) -> tuple[float, float]:
+    rtol, atol = check_tolerances(rtol, atol)
+    if every is not None:
+        step = _number(every)
+        if step is None or not 0 < step <= days:
+            raise InputError(f"every (--every) must be a number > 0 and at most the follow-up ({days:g} days), "
+                             f"not {every!r:.40}")
+        if days / step > MAX_GRID_POINTS:
+            raise InputError(f"every (--every) = {step:g} would report {days / step:,.0f} time points; at most "
+                             f"{MAX_GRID_POINTS:,} (use a larger step, or the default solver steps)")
+    return rtol, atol
+
+
+class _OverBudget(Exception):
+    """The right-hand side was evaluated more often than MAX_EVALUATIONS, or returned a non-finite value."""
+
+
+def budgeted(rhs, limit: int = MAX_EVALUATIONS):
+    """``rhs`` that raises _OverBudget after ``limit`` calls in all, or at once if it returns inf or NaN."""
+    calls = 0
+
+    def counted(t, y, *args):
+        nonlocal calls
+        calls += 1
+        if calls > limit:
+            raise _OverBudget(f"more than {limit:,} evaluations of the equations")
+        with np.errstate(all="ignore"):  # overflow is caught just below, as one error instead of warnings
+            dy = rhs(t, y, *args)
+        if not np.all(np.isfinite(dy)):
+            raise _OverBudget(f"the equations overflowed near day {t:.4g}")
+        return dy
+
+    return counted

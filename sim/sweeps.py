@@ -20,12 +20,14 @@ from typing import Any
 import numpy as np
 
 from .api import prepare
-from .cohort import simulate_cohort
+from .cohort import MAX_MICE, simulate_cohort
 from .errors import InputError
 from .parallel import Progress, run_all
 from .scenarios import Scenario
 from .solver import solve
 
+MAX_SWEEP_POINTS = 2_000
+"""Most runs one sweep or dose grid may make (about 5-15 minutes on 2 cores)."""
 COURSE_DAYS = 28.0
 """Length of an interferon course in the dose grid [day]: doses every
 ``interval`` days from ``start`` for four weeks."""
@@ -37,6 +39,15 @@ def _outcome(scenario: Scenario, cohort_n: int, seed: int) -> tuple[float, float
     result = solve(scenario)
     median = simulate_cohort(scenario, cohort_n, seed, workers=1).survival().median if cohort_n else None
     return _nan(result.metastasis_day), median, _nan(result.endpoint_day)
+
+
+def _check_points(points: int, cohort_n: int, what: str) -> None:
+    """Refuse, before any work, a grid of more than MAX_SWEEP_POINTS runs or more than MAX_MICE mice in all."""
+    if points > MAX_SWEEP_POINTS:
+        raise InputError(f"the {what} would make {points:,} runs; at most {MAX_SWEEP_POINTS:,} (use fewer values)")
+    if cohort_n and points * cohort_n > MAX_MICE:
+        raise InputError(f"the {what} would simulate {points * cohort_n:,} mice ({points:,} points x --n {cohort_n:,}); "
+                         f"at most {MAX_MICE:,} (use a smaller --n or fewer values)")
 
 
 def _nan(day: float | None) -> float:
@@ -101,6 +112,8 @@ def _nulls(row: np.ndarray) -> list[float | None]:
 
 def sweep_values(low: float, high: float, steps: int, log: bool = False) -> np.ndarray:
     """``steps`` values from ``low`` to ``high``, evenly or (``log``) geometrically spaced."""
+    if steps > MAX_SWEEP_POINTS:
+        raise InputError(f"a sweep may have at most {MAX_SWEEP_POINTS:,} steps, not {steps:,}")
     if steps < 2 or not (math.isfinite(low) and math.isfinite(high)) or high <= low:
         raise InputError(f"sweep range must have low < high and at least 2 steps, not {low:g} to {high:g} in {steps}")
     if log and low <= 0:
@@ -121,6 +134,7 @@ def parameter_sweep(
 ) -> Sweep:
     """Metastasis day of each scenario at each value of ``parameter`` (and cohort medians if ``cohort_n``)."""
     prepared = [prepare(s) for s in scenarios]
+    _check_points(len(prepared) * len(values), cohort_n, "sweep")
     variants = [s.with_changes(parameters={parameter: float(v)}, where=f"sweep of {parameter}")
                 for s in prepared for v in values]
     outcomes = run_all(_outcome, [(v, cohort_n, seed) for v in variants], workers=workers, executor=executor,
@@ -193,6 +207,7 @@ def dose_grid(
         raise InputError("dose grid: intervals must be > 0 days")
     kept = [e for e in base.schedule_entries if e.get("event") != "ifn-dose"]
     untreated = base.with_changes(schedule=kept)
+    _check_points(len(starts) * len(intervals) * len(amounts), cohort_n, "dose grid")
     variants = [base.with_changes(schedule=[*kept, course(a, i, s)]) for s in starts for i in intervals for a in amounts]
     outcomes = run_all(_outcome, [(v, cohort_n, seed) for v in [untreated, *variants]], workers=workers,
                        executor=executor, progress=Progress("dose grid", len(variants) + 1) if progress else None)

@@ -103,7 +103,7 @@ def test_table_has_a_row_per_week(restored):
 
 
 @pytest.mark.parametrize(
-    ("days", "every", "expected"), [(120, 7, 18), (90, 30, 4), (28, 7, 5), (10, 4, 3), (10, 6, 2), (50, 20, 3)]
+    ("days", "every", "expected"), [(120, 7, 18), (90, 30, 4), (28, 7, 5), (16, 4, 5), (16, 6, 3), (50, 20, 3)]
 )
 def test_table_rows_stay_within_follow_up(days, every, expected):
     days_listed = _table_days(sim.run("irf7-silenced", days=days).table(every=every))

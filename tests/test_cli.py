@@ -144,12 +144,12 @@ def test_run_csv_writes_time_course_and_sidecar(cli, tmp_path, runs):
 
 
 def test_run_csv_every_gives_one_row_per_step(cli, tmp_path):
-    path = tmp_path / "ten.csv"
-    assert cli("run", "irf7-silenced", "--every", "1", "--days", "10", "--csv", path).code == 0
+    path = tmp_path / "sixteen.csv"
+    assert cli("run", "irf7-silenced", "--every", "1", "--days", "16", "--csv", path).code == 0
     header, rows = read_csv(path)
     assert header == ["time", *STATES]
-    assert len(rows) == 11
-    assert [r[0] for r in rows] == [float(d) for d in range(11)]
+    assert len(rows) == 17
+    assert [r[0] for r in rows] == [float(d) for d in range(17)]
 
 
 def test_set_changes_the_run(cli, day_of):

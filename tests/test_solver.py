@@ -37,7 +37,7 @@ def _expected_grid(days: float, every: float) -> np.ndarray:
         ("irf7-restored-nk-depleted", None, 2.0),
         ("66cl4", 30, 0.25),
         ("irf7-restored", 90, 7.0),  # follow-up not a multiple of the spacing
-        ("irf7-silenced", 10, 6.0),
+        ("irf7-silenced", 16, 6.0),
         ("irf7-silenced", 100, 30.0),
         ("ifn-dosed", None, 5.0),  # coarser than the dose interval: segments without a grid point
         ("irf7-restored-cd8-depleted", None, 20.0),

@@ -12,11 +12,12 @@ Values = Mapping[str, "float | np.ndarray"]
 
 @dataclass(frozen=True)
 class State:
-    """One state variable: its short name, unit and plain meaning."""
+    """One state variable: its short name, unit, plain meaning and largest sensible value (in its unit)."""
 
     name: str
     unit: str
     meaning: str
+    maximum: float = float("inf")
 
 
 @dataclass(frozen=True)

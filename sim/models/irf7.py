@@ -194,16 +194,19 @@ def initial_state(p: Values) -> dict[str, float]:
     }
 
 
+_MOUSE_CELLS = 1e12
+"""More cells than a 20 g mouse holds (about 2e10): a starting value above it is a typo, not biology."""
+
 STATES = (
-    State("P", "cells", "primary tumour"),
-    State("C", "cells", "circulating tumour cells"),
-    State("B", "cells", "bone metastatic burden"),
-    State("N", "cells", "NK cells"),
-    State("L", "cells", "tumour-specific effector CD8+ T cells"),
-    State("M", "cells", "tumour-specific memory CD8+ T cells"),
-    State("Q", "1", "myeloid-derived suppressor cells, fold of a tumour-free mouse"),
-    State("I", "IU/mL", "type I interferon (host-made, tumour-made and dosed)"),
-    State("S", "1", "interferon signalling in host immune cells (0-1)"),
+    State("P", "cells", "primary tumour", _MOUSE_CELLS),
+    State("C", "cells", "circulating tumour cells", _MOUSE_CELLS),
+    State("B", "cells", "bone metastatic burden", _MOUSE_CELLS),
+    State("N", "cells", "NK cells", _MOUSE_CELLS),
+    State("L", "cells", "tumour-specific effector CD8+ T cells", _MOUSE_CELLS),
+    State("M", "cells", "tumour-specific memory CD8+ T cells", _MOUSE_CELLS),
+    State("Q", "1", "myeloid-derived suppressor cells, fold of a tumour-free mouse", 1e3),
+    State("I", "IU/mL", "type I interferon (host-made, tumour-made and dosed)", 1e9),
+    State("S", "1", "interferon signalling in host immune cells (0-1)", 1.0),
 )
 
 MODEL = Model(
