@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .errors import InputError
 from .result import Result
-from .scenarios import Scenario, load_scenario
+from .scenarios import ARGUMENTS, Scenario, load_scenario
 from .solver import DEFAULT_ATOL, DEFAULT_RTOL, solve
 
 
@@ -17,12 +18,18 @@ def prepare(
     days: float | None = None,
     parameters: Mapping[str, Any] | None = None,
     initial: Mapping[str, Any] | None = None,
+    names: Mapping[str, str] = ARGUMENTS,
 ) -> Scenario:
-    """Load a scenario (name, file or Scenario) and apply changes to it."""
+    """Load a scenario (name, file or Scenario) and apply changes to it.
+
+    Errors name the changes by ``names`` (the command line passes its flags).
+    """
+    if not isinstance(scenario, (str, Path, Scenario)):
+        raise InputError(f"scenario must be a scenario name, a TOML file's path or a Scenario, not {scenario!r:.60}")
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    if days is None and not parameters and not initial:
+    if days is None and parameters is None and initial is None:
         return loaded
-    return loaded.with_changes(parameters=parameters, initial=initial, days=days)
+    return loaded.with_changes(parameters=parameters, initial=initial, days=days, names=names)
 
 
 def run(
@@ -34,6 +41,7 @@ def run(
     every: float | None = None,
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
+    names: Mapping[str, str] = ARGUMENTS,
 ) -> Result:
     """Run one scenario.
 
@@ -51,6 +59,8 @@ def run(
         Report the time course every ``every`` days instead of at solver steps.
     rtol, atol : float
         Solver tolerances.
+    names : mapping, optional
+        How errors name ``parameters``, ``initial`` and ``days`` (the command line passes its flags).
 
     Examples
     --------
@@ -62,7 +72,7 @@ def run(
     >>> silenced.metastasis_day < 90 and restored.metastasis_day is None
     True
     """
-    prepared = prepare(scenario, days=days, parameters=parameters, initial=initial)
+    prepared = prepare(scenario, days=days, parameters=parameters, initial=initial, names=names)
     return solve(prepared, rtol=rtol, atol=atol, every=every)
 
 
@@ -73,6 +83,9 @@ def compare(
     parameters: Mapping[str, Any] | None = None,
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
+    names: Mapping[str, str] = ARGUMENTS,
 ) -> list[Result]:
     """Run several scenarios with the same changes; results in the given order."""
-    return [run(s, days=days, parameters=parameters, rtol=rtol, atol=atol) for s in scenarios]
+    if isinstance(scenarios, (str, Path, Scenario)) or not isinstance(scenarios, Sequence) or not scenarios:
+        raise InputError(f"scenarios must be a non-empty list of scenario names, files or Scenarios, not {scenarios!r:.60}")
+    return [run(s, days=days, parameters=parameters, rtol=rtol, atol=atol, names=names) for s in scenarios]

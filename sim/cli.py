@@ -23,7 +23,7 @@ from . import analysis, api
 from .errors import InputError, SolverError
 from .fileio import Output, check_figure_path, check_targets, write_all
 from .models import MODELS
-from .scenarios import load_scenario, scenario_names
+from .scenarios import FLAGS, load_scenario, scenario_names
 from .solver import DEFAULT_ATOL, DEFAULT_RTOL
 from .version import __version__
 
@@ -241,6 +241,7 @@ def _run(args: argparse.Namespace) -> str:
         every=_positive(args.every, "--every"),
         rtol=_positive(args.rtol, "--rtol", below_one=True),
         atol=_positive(args.atol, "--atol"),
+        names=FLAGS,
     )
     _write_outputs(args, result.csv_outputs(args.csv, "--csv") if args.csv else None,
                    result.plot()[0, 0].figure if args.plot else None)
@@ -267,6 +268,7 @@ def _compare(args: argparse.Namespace) -> str:
         parameters=_assignments(args.set, "--set"),
         rtol=_positive(args.rtol, "--rtol", below_one=True),
         atol=_positive(args.atol, "--atol"),
+        names=FLAGS,
     )
     if args.plot:
         from .plotting import plot_burden
@@ -292,7 +294,7 @@ def _cohort(args: argparse.Namespace) -> str:
     _check_outputs(args)
     n, seed, workers = check_mice(args.n), check_seed(args.seed), _workers(args.workers)
     days, changes = _positive(args.days, "--days"), _assignments(args.set, "--set")
-    cohorts = [simulate_cohort(api.prepare(name, days=days, parameters=changes), n, seed, workers=workers)
+    cohorts = [simulate_cohort(api.prepare(name, days=days, parameters=changes, names=FLAGS), n, seed, workers=workers)
                for name in args.scenarios]
     reference = cohorts[0]
     summaries = []
@@ -338,7 +340,7 @@ def _patients(args: argparse.Namespace) -> str:
 def _equilibria(args: argparse.Namespace) -> str:
     from .equilibria import find_equilibria
 
-    scenario = api.prepare(args.model, parameters=_assignments(args.set, "--set"))
+    scenario = api.prepare(args.model, parameters=_assignments(args.set, "--set"), names=FLAGS)
     found = find_equilibria(scenario.model, scenario.parameters.values_dict())
     if args.json:
         return json.dumps([e.to_dict() for e in found], indent=2)

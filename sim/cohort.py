@@ -23,7 +23,7 @@ import numpy as np
 from .batch import BATCH_ATOL, BATCH_RTOL, solve_batch
 from .errors import InputError
 from .fileio import Output, write_all
-from .parallel import run_all
+from .parallel import check_workers, run_all
 from .result import FATES
 from .scenarios import Scenario
 from .survival import SurvivalCurve, kaplan_meier, logrank_p
@@ -244,7 +244,7 @@ def _solve_chunk(scenario: Scenario, chunk: dict[str, np.ndarray], rtol: float, 
 
 
 def simulate_cohort(
-    scenario: Scenario,
+    scenario: str | Path | Scenario,
     n: int,
     seed: int,
     *,
@@ -273,7 +273,13 @@ def simulate_cohort(
         Run chunks on this executor instead (for example a Dask distributed
         client's ``get_executor()``); ``workers`` is then ignored.
     """
-    n, seed = check_mice(n, "n"), check_seed(seed)
+    from .api import prepare  # the API imports nothing of cohorts; importing it here keeps it that way
+
+    n, seed = check_mice(n, "n"), check_seed(seed, "seed")
+    scenario = prepare(scenario)
+    workers = check_workers(workers, "workers")
+    if chunk_size is not None:
+        chunk_size = check_size(chunk_size, "chunk_size")
     if scenario.model.detection_state is None:
         raise InputError(f"{scenario.name}: model '{scenario.model.name}' has no metastasis readout, so a cohort has no "
                          "survival to compare; cohorts need a scenario of the irf7 model")

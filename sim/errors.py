@@ -9,5 +9,12 @@ class InputError(ValueError):
     """
 
 
+class UnknownName(InputError, KeyError):
+    """A name looked up like a key (``result["X"]``) that does not exist: an InputError that is also a KeyError."""
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
 class SolverError(RuntimeError):
     """The ODE solver failed or produced an answer that cannot be trusted."""

@@ -72,7 +72,8 @@ def check_targets(targets: Sequence[tuple[Path, str]], overwrite: bool) -> None:
                     else "not a regular file"
                 raise InputError(f"{flag}: {path} is {kind}; tumorsim writes only regular files")
             if not overwrite:
-                raise InputError(f"{flag}: {path} already exists; pass --force to replace it")
+                how = "--force" if flag.startswith("--") else "overwrite=True"
+                raise InputError(f"{flag}: {path} already exists; pass {how} to replace it")
         parent = path.parent if str(path.parent) else Path(".")
         if not parent.is_dir():
             raise InputError(f"{flag}: folder {parent} does not exist")

@@ -9,6 +9,7 @@ analysis over a cluster.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import sys
@@ -80,7 +81,7 @@ def run_all(
             if progress:
                 progress.advance()
         return results
-    pool = ProcessPoolExecutor(max_workers=count, initializer=_worker_ignores_interrupts)
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=_CONTEXT, initializer=_worker_signals)
     try:
         results = _collect(pool, function, jobs, progress)
     except BaseException:
@@ -90,9 +91,16 @@ def run_all(
     return results
 
 
-def _worker_ignores_interrupts() -> None:
-    """Ctrl-C reaches the whole process group; only the parent handles it (and stops the workers)."""
+_CONTEXT = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+"""Workers start from a clean single-threaded server, not as forks of a parent that may hold threads and
+locks (numpy's, a caller's thread pool): forking those can deadlock a worker."""
+
+
+def _worker_signals() -> None:
+    """Ctrl-C reaches the whole process group: only the parent handles it (and stops the workers);
+    SIGTERM, which the parent sends to stop a worker, ends it at once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

@@ -125,7 +125,7 @@ def simulate_patients(n: int, seed: int, spec: PatientSpec | None = None, days: 
     """Draw ``n`` virtual patients with ``seed``, solve them and split them by signature score."""
     n, seed = check_mice(n, "n"), check_seed(seed)
     spec = spec or PatientSpec.load()
-    scenario = spec.scenario if days is None else spec.scenario.with_changes(days=days, where="--days")
+    scenario = spec.scenario if days is None else spec.scenario.with_changes(days=days)
     cap = scenario.parameters["irf7_activity"].maximum or 1.0
     z = parameter_stream(seed, scenario.name, "irf7_activity").standard_normal(n)
     activity = cap / (1.0 + np.exp(-(_logit(spec.activity_median) + spec.activity_sigma * z)))

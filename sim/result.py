@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import analysis
-from .errors import InputError
+from .errors import InputError, UnknownName
 from .fileio import Output, write_all
 from .naming import closest
 from .version import __version__
@@ -123,7 +123,8 @@ class Result:
         try:
             return self.values[self.state_names.index(state)]
         except ValueError:
-            raise KeyError(f"unknown state '{state}'{closest(state, self.state_names)}") from None
+            raise UnknownName(f"unknown state '{state}'{closest(state, self.state_names)}; states: "
+                              f"{', '.join(self.state_names)}") from None
 
     @property
     def final(self) -> dict[str, float]:

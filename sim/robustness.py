@@ -44,7 +44,7 @@ from .analysis import format_table
 from .batch import BATCH_ATOL, BATCH_RTOL, solve_batch
 from .cohort import check_seed, check_size
 from .errors import InputError
-from .parallel import run_all
+from .parallel import check_workers, run_all
 from .parameters import DATA, checked_number, read_toml, reject_unknown_keys
 from .scenarios import Scenario, load_scenario
 from .sensitivity import range_distribution
@@ -342,10 +342,12 @@ def check_robustness(
         Processes (default: one per core), or any ``concurrent.futures`` executor.
     """
     declared = conclusions if isinstance(conclusions, DeclaredConclusions) else load_conclusions(conclusions)
-    n, seed = check_size(n, "--n", MAX_SAMPLES, ", the most range samples (about 10 minutes on 2 cores)"), check_seed(seed)
+    workers = check_workers(workers, "workers (--workers)")
+    n = check_size(n, "n (--n)", MAX_SAMPLES, ", the most range samples (about 10 minutes on 2 cores)")
+    seed = check_seed(seed, "seed (--seed)")
     arms = {name: load_scenario(name) for name in declared.arms}
     if changes:
-        arms = {name: s.with_changes(parameters=changes) for name, s in arms.items()}
+        arms = {name: s.with_changes(parameters=changes, where="changes (--set)") for name, s in arms.items()}
     first = next(iter(arms.values()))
     if any(s.model is not first.model for s in arms.values()) or first.model.detection_state is None:
         raise InputError(f"{declared.source}: every arm must be a scenario of one model with a metastasis readout")

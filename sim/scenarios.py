@@ -8,7 +8,7 @@ by its path. See the README for the format.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +30,11 @@ from .schedule import Schedule, build_schedule
 
 SCENARIO_DIR = DATA / "scenarios"
 PARAMETER_DIR = DATA / "parameters"
+
+ARGUMENTS = {"parameters": "parameters", "initial": "initial", "days": "days"}
+"""How errors name the changes ``Scenario.with_changes`` takes: by the Python arguments ..."""
+FLAGS = {"parameters": "--set", "initial": "--init", "days": "--days"}
+"""... or, for the command line, by its flags."""
 
 _KEYS = {
     "name", "description", "mirrors", "notice", "model", "parameter_file", "tumor_line", "host",
@@ -97,19 +102,29 @@ class Scenario:
         name: str | None = None,
         description: str | None = None,
         variability: Mapping[str, float] | None = None,
-        where: str = "--set",
+        where: str | None = None,
+        names: Mapping[str, str] = ARGUMENTS,
     ) -> Scenario:
         """Return a copy with parameter values, initial states, follow-up, schedule or labels changed.
 
         Initial states not given explicitly are recomputed from the new parameters;
         ``schedule`` replaces the whole list of ``[[schedule]]`` entries;
-        ``variability`` sets log-normal spreads (sigma) by parameter name.
+        ``variability`` sets log-normal spreads (sigma) by parameter name. Errors
+        name the changes by ``names`` (``ARGUMENTS``, or ``FLAGS`` for the command
+        line), the parameters by ``where`` if given.
         """
+        where = where or names["parameters"]
+        for key, value in (("parameters", parameters), ("initial", initial), ("variability", variability)):
+            if value is not None and not isinstance(value, Mapping):
+                raise InputError(f"{names.get(key, key)} must be a mapping of name to value, not {value!r:.60}")
+        if schedule is not None and (isinstance(schedule, (str, bytes)) or not isinstance(schedule, Sequence)):
+            raise InputError(f"schedule must be a list of [[schedule]] tables (dicts), not {schedule!r:.60}")
         changed = replace(
             self,
             parameters=self.parameters.override(parameters or {}, f"set by user ({where})", where),
-            initial_overrides={**self.initial_overrides, **_checked_initial(initial or {}, self.model, "--init")},
-            days=self.days if days is None else _checked_days(days, "--days"),
+            initial_overrides={**self.initial_overrides,
+                               **_checked_initial(initial or {}, self.model, names["initial"])},
+            days=self.days if days is None else _checked_days(days, names["days"]),
             schedule_entries=self.schedule_entries if schedule is None else tuple(schedule),
             name=self.name if name is None else name,
             description=self.description if description is None else description,
@@ -263,7 +278,10 @@ def _checked_initial(values: Mapping[str, Any], model: Model, where: str) -> dic
 
 
 def _checked_days(raw: Any, what: str) -> float:
-    days = checked_number(raw, what)
+    try:
+        days = checked_number(raw, what)
+    except InputError:
+        days = -1.0
     if days <= 0:
-        raise InputError(f"{what} must be a number > 0, not {raw!r}")
+        raise InputError(f"{what} must be a number of days > 0, not {raw!r:.40}")
     return days

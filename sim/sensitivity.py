@@ -98,12 +98,14 @@ CONFIDENCE = 0.95
 RESAMPLES = 1000
 
 # ``rng=`` replaced ``random_state=`` in SciPy 1.15; both take a Generator.
+CHANGES = {"parameters": "changes (--set)", "initial": "initial", "days": "days"}
+"""How errors name the ``changes`` argument (the command line's --set)."""
 _RNG_KEYWORD = "rng" if "rng" in inspect.signature(stats.sobol_indices).parameters else "random_state"
 
 
 def _scenario(scenario: str | Path | Scenario, changes: dict[str, Any] | None) -> Scenario:
     """The scenario with ``changes`` applied; it must have a metastasis day (a detection threshold)."""
-    prepared = prepare(scenario, parameters=changes)
+    prepared = prepare(scenario, parameters=changes, names=CHANGES)
     if prepared.model.detection_state is None:
         raise InputError(f"{prepared.name}: model '{prepared.model.name}' has no metastasis day (no detection "
                          "threshold) to analyse; use a scenario of the irf7 model")
@@ -550,7 +552,7 @@ def sobol_analysis(
     rtol, atol : float
         Solver tolerances of the batches.
     """
-    n = check_base_samples(n)
+    n = check_base_samples(n, "n (--n)")
     base = _scenario(scenario, changes)
     names = ranged_parameters(base)
     if not names:
