@@ -31,6 +31,9 @@ from .schedule import Schedule, build_schedule
 SCENARIO_DIR = DATA / "scenarios"
 PARAMETER_DIR = DATA / "parameters"
 
+MAX_DAYS = 36_500.0
+"""Longest follow-up: a century, far beyond any mouse or patient; more is a typo that would keep the solver busy."""
+
 ARGUMENTS = {"parameters": "parameters", "initial": "initial", "days": "days"}
 """How errors name the changes ``Scenario.with_changes`` takes: by the Python arguments ..."""
 FLAGS = {"parameters": "--set", "initial": "--init", "days": "--days"}
@@ -282,6 +285,6 @@ def _checked_days(raw: Any, what: str) -> float:
         days = checked_number(raw, what)
     except InputError:
         days = -1.0
-    if days <= 0:
-        raise InputError(f"{what} must be a number of days > 0, not {raw!r:.40}")
+    if days <= 0 or days > MAX_DAYS:
+        raise InputError(f"{what} must be a number of days > 0 and at most {MAX_DAYS:,.0f} (100 years), not {raw!r:.40}")
     return days

@@ -218,6 +218,7 @@ def test_a_full_standard_output_is_one_line():
     (["run", "irf7-silenced", "--rtol", "1e-30"], ["rtol"]),
     (["run", "irf7-silenced", "--init", "P=1e300"], ["initial P", "1e+12"]),
     (["run", "irf7-silenced", "--init", "S=5"], ["initial S", "between 0 and 1"]),
+    (["run", "irf7-silenced", "--days", "1e300"], ["--days", "36,500"]),
     (["run", "kuznetsov1994", "--init", "T=1e300", "--days", "5"], ["overflowed"]),
 ])
 def test_huge_sizes_and_extreme_values_are_refused_quickly(cli, argv, fragments):
