@@ -173,17 +173,24 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find worker processes")
 @pytest.mark.parametrize(("signum", "code", "word"), [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")])
 def test_a_signal_during_a_long_cohort_leaves_no_file_and_no_worker(tmp_path, signum, code, word):
+    # A shell that starts jobs in the background (CI runners do) makes them ignore SIGINT, and Python
+    # then never installs its Ctrl-C handler: give the command the default disposition a terminal gives.
     process = subprocess.Popen([*TUMORSIM, "cohort", "irf7-silenced", "irf7-restored", "--n", "400000", "--seed", "1",
                                 "--csv", str(tmp_path / "mice.csv")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
-    workers: set[int] = set()
-    deadline = time.monotonic() + 60
-    while len(workers) < 2 and time.monotonic() < deadline:  # wait until the pool is busy
-        time.sleep(0.5)
-        workers = _descendants(process.pid)
-    time.sleep(1.0)
-    process.send_signal(signum)
-    _, err = process.communicate(timeout=30)
+                               text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        workers: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and time.monotonic() < deadline:  # wait until the pool is busy
+            time.sleep(0.5)
+            workers = _descendants(process.pid)
+        time.sleep(1.0)
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
     assert process.returncode == code
     assert err.startswith("tumorsim: ") and word in err and err.count("\n") == 1, err
     time.sleep(1.0)
