@@ -188,8 +188,27 @@ class Result:
         return [Output(path, write_csv, flag),
                 Output(Path(f"{path}.meta.json"), lambda tmp: tmp.write_text(meta, encoding="utf-8"), flag)]
 
-    def plot(self, axes: np.ndarray | None = None) -> np.ndarray:
-        """Plot tumour, immune and interferon panels; returns the array of Axes."""
-        from .plotting import plot_result
+    def plot(self, path: str | Path | None = None, *, axes: np.ndarray | None = None,
+             overwrite: bool = False) -> np.ndarray:
+        """Plot tumour, immune and interferon panels; returns the array of Axes.
 
-        return plot_result(self, axes)
+        In a notebook the figure appears by itself. In a script give ``path``
+        (``.png``, ``.svg`` or ``.pdf``) to save it, written whole or not at all;
+        an existing file is replaced only with ``overwrite=True``.
+        """
+        from .plotting import plot_result, save_figure
+
+        if path is not None and not isinstance(path, (str, Path)):
+            raise InputError(f"path must be a file name ending in .png, .svg or .pdf, not {path!r:.60}")
+        drawn = plot_result(self, axes)
+        if path is not None:
+            save_figure(np.ravel(drawn)[0].figure, [path], overwrite=overwrite)
+        return drawn
+
+    def __repr__(self) -> str:
+        """One line: which run, what happened, how big the time course is (``repr`` of the arrays is huge)."""
+        from .analysis import when_text
+
+        what = when_text(self) if self.scenario.model.detection_state else f"{self.days:g} {self.time_unit} followed"
+        return (f"<Result {self.name!r}: {what}; {len(self.state_names)} states x {len(self.time)} time points "
+                f"(model {self.model})>")

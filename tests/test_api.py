@@ -149,10 +149,31 @@ def test_plot_returns_axes(restored):
 
 def test_plot_into_given_axes(restored):
     fig, given = plt.subplots(2, 2)
-    axes = restored.plot(given)
+    axes = restored.plot(axes=given)
     assert axes is given
     assert all(ax.has_data() for ax in np.ravel(given))
     plt.close(fig)
+
+
+def test_plot_saves_to_a_path_in_a_script(restored, tmp_path):
+    """result.plot("run.png") writes the figure (a script shows nothing otherwise), never over a file unasked."""
+    target = tmp_path / "run.png"
+    restored.plot(target)
+    assert target.read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(sim.InputError, match="overwrite=True"):
+        restored.plot(target)
+    restored.plot(str(target), overwrite=True)
+    with pytest.raises(sim.InputError, match="path must be"):
+        restored.plot(5)
+
+
+def test_repr_is_one_short_line():
+    results = sim.compare(["irf7-silenced", "irf7-restored", "kuznetsov1994"][:2], days=60)
+    text = repr(results)
+    assert len(text) < 400 and "\n" not in text
+    assert "'irf7-silenced': bone metastasis on day 32" in text and "no bone metastasis within 60 days" in text
+    assert "9 states x" in repr(results[0])
+    assert "followed" in repr(sim.run("kuznetsov1994", days=10))
 
 
 def test_compare_keeps_the_order_given():
