@@ -46,21 +46,15 @@ CHANGES = {}   # parameter changes applied to every arm first
 FIGURES = Path(__file__).resolve().parent.parent / "figures"
 
 
-def positive(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
-    return value
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=positive, default=256, help="samples of the parameter ranges (default 256)")
+    parser.add_argument("--n", type=int, default=256, help="samples of the parameter ranges (default 256)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the sample (default 1)")
     parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
     args = parser.parse_args()
-    if args.seed < 0:
-        parser.error("--seed must be at least 0")
+    if args.n < 1 or args.seed < 0:
+        parser.error("--n must be at least 1 and --seed at least 0")
 
     result = check_robustness(n=args.n, seed=args.seed, changes=CHANGES)
     print(result.table())

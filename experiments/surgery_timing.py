@@ -44,12 +44,6 @@ WINDOW = 60                                     # day on which the cohorts are r
 FIGURES = Path(__file__).resolve().parent.parent / "figures"
 
 
-def positive(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
-    return value
-
 
 def day_text(day):
     return "free through follow-up" if np.isinf(day) else f"day {day:.1f}"
@@ -68,12 +62,12 @@ def event_text(fate, metastasis, endpoint):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=positive, default=200, help="mice per arm and surgery day (default 200)")
+    parser.add_argument("--n", type=int, default=200, help="mice per arm and surgery day (default 200)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the cohorts (default 1)")
     parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
     args = parser.parse_args()
-    if args.seed < 0:
-        parser.error("--seed must be at least 0")
+    if args.n < 1 or args.seed < 0:
+        parser.error("--n must be at least 1 and --seed at least 0")
 
     arms = [load_scenario(name).with_changes(parameters=CHANGES) if CHANGES else name for name in ARMS]
     timing = surgery_timing(arms, SURGERY_DAYS, cohort_n=args.n, seed=args.seed, window=WINDOW)

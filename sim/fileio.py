@@ -79,11 +79,6 @@ def check_targets(targets: Sequence[tuple[Path, str]], overwrite: bool) -> None:
             raise InputError(f"{flag}: folder {parent} does not exist")
 
 
-def check_writable(paths: list[Path], overwrite: bool, flag: str) -> None:
-    """``check_targets`` for several paths named by one flag."""
-    check_targets([(Path(p), flag) for p in paths], overwrite)
-
-
 def _default_file_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
@@ -165,7 +160,3 @@ def write_all(outputs: Sequence[Output], overwrite: bool = False) -> None:
         for leftover in [*temporaries, *backups.values()]:
             leftover.unlink(missing_ok=True)
 
-
-def write_text(path: Path | str, text: str, overwrite: bool = False, flag: str = "path") -> None:
-    """Write ``text`` to ``path`` atomically."""
-    write_all([Output(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"), flag)], overwrite)

@@ -154,10 +154,10 @@ def _irf7_panels(result: Result, axes: np.ndarray | None) -> np.ndarray:
     _log_panel(flat[0], result, ("P", "B"), "Tumour", "cells")
     flat[0].axhline(threshold, color="black", linewidth=1, linestyle="--", label="detection threshold")
     flat[0].set_ylim(bottom=1)
-    flat[0].legend(loc="upper right")  # the primary is gone or culled by the right-hand side
+    flat[0].legend(loc="best")
     _log_panel(flat[1], result, ("N", "L", "M"), "Immune cells", "cells")
     flat[1].set_ylim(bottom=1)
-    flat[1].legend(loc="lower right")  # effectors have contracted there; memory and NK cells sit higher
+    flat[1].legend(loc="best")
     _log_panel(flat[2], result, ("I",), "Type I interferon (I): host-made, tumour-made, dosed", "IU/mL")
     flat[2].get_legend().remove()  # one line, named in the title
     flat[3].plot(result.time, result["S"], **line_style(0), label="host interferon signalling (S)")

@@ -89,8 +89,7 @@ def _solve(scenario: Scenario, rtol: float, atol: float, every: float | None, me
     grid = None if every is None else time_grid(scenario.days, every)
 
     times, values, worst_negative, evaluations = [], [], 0.0, 0
-    rhs_of = {}  # coordinates -> budgeted right-hand side, so one budget spans the whole run
-    budget = budgeted(model.rhs)
+    budget = budgeted(model.rhs)  # one budget for the whole run, over all its segments
     cuts = scenario.schedule.breakpoints(scenario.days)
     for start, stop in zip(cuts[:-1], cuts[1:]):
         if endpoint_day is not None:
@@ -99,9 +98,8 @@ def _solve(scenario: Scenario, rtol: float, atol: float, every: float | None, me
             i = names.index(jump.state)
             y[i] = y[i] * jump.scale + jump.add
         coords = Coordinates(np.array([name in model.log_states for name in names]) & (y > 0))
-        rhs = rhs_of.setdefault(coords.log.tobytes(), coords.wrap(budget))
         sol = solve_ivp(
-            rhs, (start, stop), coords.to_solver(y), method=method, rtol=rtol, atol=atol,
+            coords.wrap(budget), (start, stop), coords.to_solver(y), method=method, rtol=rtol, atol=atol,
             args=(scenario.schedule.parameters_at(start, base),), events=[coords.wrap_event(e) for e in events] or None,
             dense_output=grid is not None,
         )
