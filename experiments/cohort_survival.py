@@ -28,7 +28,6 @@ Run:  python experiments/cohort_survival.py            (500 mice per arm, about 
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -36,7 +35,7 @@ import numpy as np
 import sim
 from sim.analysis import cohort_table, format_table, p_text
 from sim.cohort import simulate_cohort
-from sim.plotting import house_style, line_style, plot_survival, save_figure_set
+from sim.plotting import add_out_option, house_style, line_style, plot_survival, save_script_figure
 
 CHANGES = {}          # parameter changes applied to every arm
 SEEDING_SPREAD = 1.0  # how much bone seeding differs between mice (sigma of its logarithm)
@@ -58,8 +57,6 @@ PANELS = [
 ARMS = list(dict.fromkeys(name for _, arms, _ in PANELS for name in arms))  # each arm once, in panel order
 DAYS = (30.0, 60.0, 90.0)  # days at which the fraction still metastasis-free is reported
 
-FIGURES = Path(__file__).resolve().parent.parent / "figures"
-
 
 def arm(name):
     """The scenario `name` with CHANGES applied and the chosen spread of bone seeding."""
@@ -77,16 +74,21 @@ def middle_half(cohort):
     return f"{first:.0f} to {third:.0f}" if np.isfinite(third) else f"{first:.0f} to not reached"
 
 
-def days_per_e_fold(cohort):
-    """How many days sooner a mouse reaches bone for each e-fold (2.7x) more seeding; None if too few reached.
+def days_per_doubling(cohort):
+    """How many days sooner a mouse reaches bone for each doubling of its bone seeding; None if too few reached.
 
-    The slope of a straight line through (log bone seeding, metastasis day) of the mice that reached bone.
+    The slope of a straight line through (log2 bone seeding, metastasis day) of the mice that reached bone.
     """
     reached = ~cohort.censored
     if reached.sum() < max(5, 0.2 * cohort.n):
         return None
-    seeding = np.log(cohort.sampled["bone_seeding_fraction"][reached])
+    seeding = np.log2(cohort.sampled["bone_seeding_fraction"][reached])
     return round(-float(np.polyfit(seeding, cohort.metastasis_day[reached], 1)[0]), 1)
+
+
+def share(fraction):
+    """A Kaplan-Meier fraction as a percentage; None (every mouse left the study earlier) as 'unknown'."""
+    return "unknown" if fraction is None else f"{fraction:.0%}"
 
 
 def plot_seeding(ax, cohorts):
@@ -95,8 +97,8 @@ def plot_seeding(ax, cohorts):
     for i, cohort in enumerate(cohorts):
         style = line_style(i)
         seeding = cohort.sampled["bone_seeding_fraction"]
-        slope = days_per_e_fold(cohort)
-        label = cohort.name + (f" (about {slope:.0f} days sooner per e-fold more seeding)" if slope else "")
+        slope = days_per_doubling(cohort)
+        label = cohort.name + (f" (about {slope:.0f} days sooner per doubling of seeding)" if slope else "")
         reached, culled = ~cohort.censored, cohort.culled
         free = cohort.censored & ~culled
         ax.scatter(seeding[reached], cohort.metastasis_day[reached], s=6, alpha=0.4, linewidths=0,
@@ -131,7 +133,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=500, help="virtual mice per arm (default: 500)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the random draws (default: 1)")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
+    add_out_option(parser)
     args = parser.parse_args()
     if args.n < 1 or args.seed < 0:
         parser.error("--n must be at least 1 and --seed at least 0")
@@ -156,8 +158,13 @@ def main():
               f"{', '.join(f'{k} {v}' for k, v in culled.items())} mice.")
     print()
     print("How spread out the mice of each arm are:")
-    print(format_table(("scenario", "middle half of the mice reached bone between days", "days sooner per e-fold more seeding"),
-                       [[name, middle_half(c), days_per_e_fold(c)] for name, c in cohorts.items()]))
+    slopes = {name: days_per_doubling(c) for name, c in cohorts.items()}
+    print(format_table(("scenario", "middle half of the mice reached bone between days",
+                        "days sooner per doubling of bone seeding"),
+                       [[name, middle_half(c), "-" if slopes[name] is None else slopes[name]]
+                        for name, c in cohorts.items()]))
+    if None in slopes.values():
+        print("-: fewer than 5 mice (or a fifth of the arm) reached bone, too few to draw a line through.")
     print()
 
     def days(name):
@@ -170,15 +177,22 @@ def main():
     def versus(name, other=REFERENCE):
         return p_text(cohorts[name].logrank_p(cohorts[other]))
 
+    def significant(name, other=REFERENCE):
+        p = cohorts[name].logrank_p(cohorts[other])
+        return p is not None and p < 0.05
+
     print("What to notice:")
     treated = ["irf7-restored", "ifn-dosed"]
-    longer = [name for name in treated
-              if later(cohorts[name], reference) and (cohorts[name].logrank_p(reference) or 1) < 0.05]
+    longer = [name for name in treated if later(cohorts[name], reference) and significant(name)]
     if longer:
         print(f"  * {' and '.join(longer)} keep mice metastasis-free longer than untreated {REFERENCE}: "
-              f"{' and '.join(f'{free[n]:.0%}' for n in longer)} still free\n    on day {reference.days:g} "
-              f"({medians(longer)}) against {free[REFERENCE]:.0%} (median {days(REFERENCE)}); "
+              f"{' and '.join(share(free[n]) for n in longer)} still free\n    on day {reference.days:g} "
+              f"({medians(longer)}) against {share(free[REFERENCE])} (median {days(REFERENCE)}); "
               f"log-rank p {' and '.join(versus(n) for n in longer)}.")
+    for name in treated:
+        if not significant(name):
+            print(f"  * With {args.n} mice per arm, {name} does not differ significantly from {REFERENCE} "
+                  f"(log-rank p {versus(name)}; {medians([name, REFERENCE])}).")
     protected = "irf7-restored"
     removed = ["irf7-restored-ifnar-ko", "irf7-restored-nk-depleted", "irf7-restored-cd8-depleted"]
     mean = {name: mean_free_days(cohorts[name]) for name in [REFERENCE, protected, *removed]}
@@ -189,7 +203,7 @@ def main():
               f"{'most of the benefit is lost' if lost else 'part of the benefit remains'}: on average the mice stay\n"
               f"    metastasis-free for {', '.join(f'{mean[n]:.0f}' for n in removed)} of the {reference.days:g} days "
               f"({mean[protected]:.0f} in {protected}, {mean[REFERENCE]:.0f} untreated); "
-              f"{', '.join(f'{free[n]:.0%}' for n in removed)} stay free to the end\n    ({free[protected]:.0%} in "
+              f"{', '.join(share(free[n]) for n in removed)} stay free to the end\n    ({share(free[protected])} in "
               f"{protected}).")
     knockouts = ["irf7-restored-ifnar-ko", "ifn-dosed-ifnar-ko", "irf7-silenced-ifnar-ko"]
     typical = {None if r.metastasis_day is None else round(r.metastasis_day, 1)
@@ -204,20 +218,26 @@ def main():
               + ").")
     knockout = "irf7-silenced-ifnar-ko"
     if None not in (median[REFERENCE], median[knockout]) and median[knockout] < median[REFERENCE]:
-        print(f"  * {knockout} mice reach bone {median[REFERENCE] - median[knockout]:.1f} days sooner than "
-              f"{REFERENCE} (medians; log-rank p {versus(knockout)}):\n    without the receptor the host also loses "
-              "the signalling it raises itself when it senses a tumour. A p-value says whether\n    two curves differ, "
-              "not by how much: read the medians as well as the p-values.")
-    print(f"  * {free['66cl4']:.0%} of 66cl4 mice are still metastasis-free on day {reference.days:g}; with Irf7 knocked "
+        gap = median[REFERENCE] - median[knockout]
+        if significant(knockout):
+            print(f"  * {knockout} mice reach bone {gap:.1f} days sooner than {REFERENCE} (medians; log-rank p "
+                  f"{versus(knockout)}):\n    without the receptor the host also loses the signalling it raises itself "
+                  "when it senses a tumour. A p-value says whether\n    two curves differ, not by how much: read the "
+                  "medians as well as the p-values.")
+        else:
+            print(f"  * The median of {knockout} comes {gap:.1f} days before that of {REFERENCE}, but with {args.n} mice "
+                  f"per arm\n    a gap like this can arise by chance (log-rank p {versus(knockout)}, not significant at "
+                  "the 5 % level): try a larger --n.")
+    print(f"  * {share(free['66cl4'])} of 66cl4 mice are still metastasis-free on day {reference.days:g}; with Irf7 knocked "
           f"down the median is\n    {days('66cl4-irf7-knockdown')} (log-rank p {versus('66cl4-irf7-knockdown', '66cl4')}, "
           "knock-down vs 66cl4).")
-    fast, slow = days_per_e_fold(reference), days_per_e_fold(cohorts[protected])
+    fast, slow = slopes[REFERENCE], slopes[protected]
     if None not in (fast, slow) and slow > 2 * fast:
         spread = reference.scenario.variability
         print(f"  * Why the curves are spread: mice differ in how many cells settle in bone (sigma "
               f"{spread['bone_seeding_fraction'].sigma:g} on a log scale) and in\n    primary growth (sigma "
-              f"{spread['primary_growth_rate'].sigma:g}). Without Irf7, a mouse with e-fold (2.7x) more seeds reaches "
-              f"the threshold only\n    {fast:.0f} days sooner, so the {REFERENCE} curve drops steeply. Where NK and "
+              f"{spread['primary_growth_rate'].sigma:g}). Without Irf7, a mouse with twice as many cells settling in bone "
+              f"reaches the threshold\n    only {fast:.0f} days sooner, so the {REFERENCE} curve drops steeply. Where NK and "
               f"CD8+ T cells hold the bone burden back\n    ({protected}), the same difference costs {slow:.0f} days among "
               "the mice that reach bone, so those mice spread over weeks and\n    the curve slopes gently (bottom right "
               "panel of the figure).")
@@ -233,8 +253,7 @@ def main():
                      "shaded: 95 % confidence band; +: still metastasis-free at the end of follow-up; "
                      "numbers under each panel: mice still at risk", fontsize=12)
 
-    png = save_figure_set(fig, args.out, "cohort_survival")
-    print(f"\nFigure saved to {png} and .svg")
+    save_script_figure(fig, args.out, "cohort_survival")
 
 
 if __name__ == "__main__":

@@ -20,13 +20,12 @@ Run:  python experiments/host_immunity.py
 """
 
 import argparse
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 
 import sim
 from sim.analysis import compare_table
-from sim.plotting import house_style, mark_schedule, plot_burden, save_figure_set
+from sim.plotting import add_out_option, house_style, mark_schedule, plot_burden, save_script_figure
 
 CHANGES = {}  # parameter changes applied to every arm
 
@@ -34,8 +33,6 @@ CHANGES = {}  # parameter changes applied to every arm
 IRF7_ARMS = ["irf7-silenced", "irf7-restored", "irf7-restored-ifnar-ko", "irf7-restored-nk-depleted",
              "irf7-restored-cd8-depleted"]
 IFN_ARMS = ["irf7-silenced", "ifn-dosed", "ifn-dosed-ifnar-ko"]
-
-FIGURES = Path(__file__).resolve().parent.parent / "figures"
 
 
 def when(result):
@@ -69,24 +66,23 @@ def report(arms, treatment):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
+    add_out_option(parser)
     out = parser.parse_args().out
 
     irf7_arms = sim.compare(IRF7_ARMS, parameters=CHANGES)
     ifn_arms = sim.compare(IFN_ARMS, parameters=CHANGES)
 
-    print(compare_table(irf7_arms + ifn_arms[1:]))
+    print(compare_table([*irf7_arms, *ifn_arms[1:]]))
     print()
     report(irf7_arms, "Restoring Irf7")
     report(ifn_arms, "Interferon injections")
     antibody = next(window for arm in irf7_arms for window in arm.scenario.schedule.windows)
     returned = [arm for arm in irf7_arms if arm.scenario.schedule.windows
                 and arm["M"].max() > 2 * arm["M"][arm.time <= antibody.stop].max()]
-    print(f"The antibodies are given on days {antibody.start:g}-{antibody.stop:g}; the peak columns of the table cover "
-          f"all {irf7_arms[0].days:g} days, so they include the cells that come back after that"
-          + (f"\n(in {' and '.join(a.name for a in returned)} most memory CD8+ T cells arose after day {antibody.stop:g}, "
-             "primed by the growing bone metastasis)." if returned else "."))
-    knockouts = [arm for arm in irf7_arms + ifn_arms if arm.parameters["ifnar"] == 0 and arm.metastasis_day is not None]
+    print(f"The antibodies are given on days {antibody.start:g}-{antibody.stop:g} (grey band in the figure)"
+          + (f"; in {' and '.join(a.name for a in returned)}\nmost memory CD8+ T cells arose after day "
+             f"{antibody.stop:g}, primed by the growing bone metastasis." if returned else "."))
+    knockouts = [arm for arm in [*irf7_arms, *ifn_arms] if arm.parameters["ifnar"] == 0 and arm.metastasis_day is not None]
     untreated = irf7_arms[0]
     if knockouts and untreated.metastasis_day is not None:
         sooner = untreated.metastasis_day - min(arm.metastasis_day for arm in knockouts)
@@ -111,8 +107,7 @@ def main():
         fig.suptitle("Which parts of the host immune system does protection by Irf7 or interferon need?",
                      fontsize=13)
 
-    png = save_figure_set(fig, out, "host_immunity")
-    print(f"\nFigure saved to {png} and .svg")
+    save_script_figure(fig, out, "host_immunity")
 
 
 if __name__ == "__main__":

@@ -24,19 +24,16 @@ Run:  python experiments/interferon_therapy.py
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 import sim
 from sim.analysis import compare_table, when_text
-from sim.plotting import house_style, plot_burden, plot_state, save_figure_set
+from sim.plotting import add_out_option, house_style, plot_burden, plot_state, save_script_figure
 
 CHANGES = {}          # parameter changes applied to every arm
 FIRST_LATE_DOSE = 15  # day of the first dose in the late arm (surgery is on day 14)
-
-FIGURES = Path(__file__).resolve().parent.parent / "figures"
 
 
 def late_doses(first_day):
@@ -71,7 +68,7 @@ def course(result):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
+    add_out_option(parser)
     out = parser.parse_args().out
 
     results = sim.compare(["irf7-silenced", "ifn-dosed", late_doses(FIRST_LATE_DOSE)], parameters=CHANGES)
@@ -88,7 +85,9 @@ def main():
     half = untreated.parameters["cd8_antigen_half"]
     surgery = next(event["day"] for event in untreated.scenario.schedule_entries if event["event"] == "resection")
     untreated_peak = untreated["L"][untreated.time <= surgery].max()
-    print(f"Why timing matters: interferon lets CD8+ T cells expand only where they meet tumour antigen. The tumour "
+    early_day, late_day = (np.inf if arm.metastasis_day is None else arm.metastasis_day for arm in (early, late))
+    print(("Why timing matters: " if early_day > late_day + 0.5 else "")
+          + f"interferon lets CD8+ T cells expand only where they meet tumour antigen. The tumour "
           f"(primary plus bone)\nheld more than {half:.0e} cells, the amount for half-maximal CD8 stimulation, on "
           f"{early_course['enough']} of the {early_course['doses']} early dose days and on {late_course['enough']} of the "
           f"{late_course['doses']} late ones (surgery on day {surgery:g}).\nEffector CD8+ T cells peaked at "
@@ -113,8 +112,7 @@ def main():
         fig.suptitle("Can interferon injections replace the tumour's missing interferon? Does timing matter?\n"
                      "(the same colours in every panel)", fontsize=13)
 
-    png = save_figure_set(fig, out, "interferon_therapy")
-    print(f"\nFigure saved to {png} and .svg")
+    save_script_figure(fig, out, "interferon_therapy")
 
 
 if __name__ == "__main__":

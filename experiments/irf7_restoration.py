@@ -20,19 +20,16 @@ Run:  python experiments/irf7_restoration.py
 """
 
 import argparse
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 import sim
 from sim.analysis import compare_table, when_text
-from sim.plotting import house_style, plot_burden, plot_state, save_figure_set
+from sim.plotting import add_out_option, house_style, plot_burden, plot_state, save_script_figure
 
 CHANGES = {}                  # parameter changes applied to both arms
 RESTORED_IRF7_ACTIVITY = 1.0  # Irf7 activity of the restored line
-
-FIGURES = Path(__file__).resolve().parent.parent / "figures"
 
 
 def effectors_after(result, surgery):
@@ -46,7 +43,7 @@ def effectors_after(result, surgery):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
+    add_out_option(parser)
     out = parser.parse_args().out
 
     silenced = sim.run("irf7-silenced", parameters=CHANGES)
@@ -89,8 +86,7 @@ def main():
             axes[name].set(ylim=(1, None), ylabel="cells (log scale; below 1 cell not shown)")
         fig.suptitle("Does restoring Irf7 in 4T1.2 tumour cells delay bone metastasis?", fontsize=13)
 
-    png = save_figure_set(fig, out, "irf7_restoration")
-    print(f"\nFigure saved to {png} and .svg")
+    save_script_figure(fig, out, "irf7_restoration")
 
 
 if __name__ == "__main__":

@@ -18,19 +18,16 @@ Run:  python experiments/irf7_sweep.py   (add --n 0 to skip the cohorts)
 """
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 
 from sim.analysis import format_table
-from sim.plotting import plot_sweep, save_figure_set
+from sim.plotting import add_out_option, plot_sweep, save_script_figure
 from sim.scenarios import load_scenario
 from sim.sweeps import parameter_sweep
 
 CHANGES = {}                       # parameter changes in both hosts
 ACTIVITIES = np.linspace(0, 1, 11)
-
-FIGURES = Path(__file__).resolve().parent.parent / "figures"
 
 
 def shape_sentences(activities, days, follow_up):
@@ -68,7 +65,7 @@ def day_cell(day, text):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
+    add_out_option(parser)
     parser.add_argument("--n", type=int, default=100, help="virtual mice per point for the survival medians (0: none)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the cohorts")
     args = parser.parse_args()
@@ -76,13 +73,13 @@ def main():
     hosts = [load_scenario(name).with_changes(parameters=CHANGES) for name in ("irf7-silenced", "irf7-silenced-ifnar-ko")]
     sweep = parameter_sweep(hosts, "irf7_activity", ACTIVITIES, cohort_n=args.n, seed=args.seed)
 
-    none = f"none by day {sweep.follow_up:g}"
+    none = f"no metastasis by day {sweep.follow_up:g}"
     rows = [[float(activity), *(day_cell(d, none) for d in sweep.metastasis_day[:, k])]
             for k, activity in enumerate(sweep.values)]
     if sweep.median_survival is not None:
         rows = [row + [day_cell(sweep.median_survival[0, k], "not reached")] for k, row in enumerate(rows)]
     header = ["Irf7 activity", "wild type: metastasis day", "Ifnar1-/-: metastasis day"]
-    print(format_table(header + (["wild type: cohort median"] if sweep.median_survival is not None else []), rows))
+    print(format_table(header + (["wild type: median day of a cohort"] if sweep.median_survival is not None else []), rows))
 
     print("\nWhat to notice:")
     for line in shape_sentences(sweep.values, sweep.metastasis_day[0], sweep.follow_up):
@@ -110,8 +107,7 @@ def main():
     ax.set_xlabel("tumour Irf7 activity (0 silenced, 1 fully restored)")
     ax.set_ylim(0, sweep.follow_up * 1.2)  # room for the line labels above the 'none' triangles
     out = args.out
-    png = save_figure_set(ax.figure, out, "irf7_sweep")
-    print(f"\nFigure saved to {png} and .svg")
+    save_script_figure(ax.figure, out, "irf7_sweep")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ Run:  python experiments/ligand_experiment.py
 """
 
 import argparse
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -32,7 +31,7 @@ import numpy as np
 import sim
 from sim.analysis import format_table
 from sim.parameters import load_parameter_file
-from sim.plotting import PALETTE, house_style, save_figure_set
+from sim.plotting import PALETTE, add_out_option, house_style, save_script_figure
 from sim.scenarios import PARAMETER_DIR
 
 CHANGES = {}                     # parameter changes applied to every line, e.g. {"r": 0}
@@ -47,8 +46,6 @@ LINES = {                        # tumour line -> label
 IMMUNE_DOSE = 1e6                # challenge whose NK and CD8 cells are drawn
 DOSE_COLOURS = plt.get_cmap("viridis")  # doses: dark (small) to light (large); the lines keep the palette
 
-FIGURES = Path(__file__).resolve().parent.parent / "figures"
-
 
 def outcome(result):
     """'rejected day N', 'grows' or 'held' from a run's tumour."""
@@ -62,7 +59,7 @@ def outcome(result):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
+    add_out_option(parser)
     out = parser.parse_args().out
 
     presets = load_parameter_file(PARAMETER_DIR / "depillis2005.toml").tumor_lines
@@ -72,8 +69,8 @@ def main():
 
     rows = [[line, f"{dose:.0e}", outcome(r), f"{r['T'].max():.3g}", f"{r['L'].max():.3g}", f"{r['N'].min():.3g}"]
             for (line, dose), r in runs.items()]
-    print(format_table(["line", "challenge [cells]", f"outcome within {DAYS} days", "peak tumour", "peak CD8",
-                        "lowest NK"], rows))
+    print(format_table(["line", "challenge [cells]", f"outcome within {DAYS} days", "peak tumour cells",
+                        "peak CD8+ T cells", "lowest NK cells"], rows))
     print()
 
     def rejected(line):
@@ -85,21 +82,27 @@ def main():
     print(f"Without the ligand (nn) the tumour is rejected from these challenges: {doses_text(rejected('nn'))} "
           f"(of {doses_text(DOSES)} cells).")
     print(f"With the ligand (ll) it is rejected from: {doses_text(rejected('ll'))}.")
+    both = [dose for dose in rejected("ll") if dose not in rejected("ln") + rejected("nl")]
     print(f"The NK side of the ligand alone (ln) rejects {doses_text(rejected('ln'))}; the CD8 side alone (nl) "
-          f"rejects {doses_text(rejected('nl'))}:\nwhere one half alone fails, rejection needs both NK cells and CD8+ T cells "
-          "that respond to the ligand.")
-    base = sim.prepare("depillis2005").parameters.values_dict()
-    resting_nk = base["sigma"] / base["f"]
-
-    def nk_kill(line):
-        return presets[line].values["c"] * resting_nk
-
-    print(f"Why: with the ligand, resting NK cells ({resting_nk:.3g}) alone kill tumour cells at a rate "
-          f"c N = {nk_kill('ll'):.2f} per day,\nmore than the tumour's growth rate a = {base['a']:.3g} per day "
-          f"(without the ligand: {nk_kill('nn'):.2f}), so the tumour shrinks from the start\ninstead of growing large "
-          "enough to inactivate the NK cells (p N T). NK-tumour encounters (r N T) prime CD8+ T cells,\nwhich kill "
-          f"ligand-bearing cells harder (d = {presets['ll'].values['d']:g} instead of {presets['nn'].values['d']:g} "
-          "per day at saturation).")
+          f"rejects {doses_text(rejected('nl'))}"
+          + (f":\nat {doses_text(both)} cells only the whole ligand rejects the tumour, which needs both NK cells "
+             "and CD8+ T cells that respond to the ligand." if both else "."))
+    values = {line: {**sim.prepare("depillis2005").parameters.values_dict(), **presets[line].values, **CHANGES}
+              for line in ("nn", "ll")}
+    resting_nk = {line: v["sigma"] / v["f"] for line, v in values.items()}  # NK cells of a tumour-free mouse
+    kill = {line: v["c"] * resting_nk[line] for line, v in values.items()}
+    growth = values["ll"]["a"]
+    print(f"Why: with the ligand, resting NK cells ({resting_nk['ll']:.3g}) alone kill tumour cells at a rate "
+          f"c N = {kill['ll']:.2f} per day,\n{'more' if kill['ll'] > growth else 'less'} than the tumour's growth rate "
+          f"a = {growth:.3g} per day (without the ligand: {kill['nn']:.2f})"
+          + (", so a small tumour shrinks from the start\ninstead of growing large enough to inactivate the NK cells "
+             "(p N T)." if kill["ll"] > growth else ", so NK cells alone cannot stop even a small tumour from growing."))
+    if values["ll"]["r"] > 0:
+        print(f"NK-tumour encounters (r N T) prime CD8+ T cells, which kill ligand-bearing cells "
+              f"{'harder' if values['ll']['d'] > values['nn']['d'] else 'no harder'} (d = {values['ll']['d']:.3g} "
+              f"instead of {values['nn']['d']:.3g} per day at saturation).")
+    else:
+        print("With r = 0, NK-tumour encounters prime no CD8+ T cells.")
 
     with house_style():
         fig, axes = plt.subplot_mosaic([["nn", "nl"], ["ln", "ll"], ["cd8", "nk"]], figsize=(13, 12),
@@ -139,8 +142,7 @@ def main():
                      "ligands\n(rows: NK parameters without / with ligand; columns: CD8 parameters without / with "
                      "ligand)", fontsize=12)
 
-    png = save_figure_set(fig, out, "ligand_experiment")
-    print(f"\nFigure saved to {png} and .svg")
+    save_script_figure(fig, out, "ligand_experiment")
 
 
 if __name__ == "__main__":

@@ -21,24 +21,21 @@ Run:  python experiments/line_66cl4.py
 """
 
 import argparse
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 import sim
 from sim.analysis import compare_table, when_text
-from sim.plotting import house_style, plot_burden, plot_state, save_figure_set
+from sim.plotting import add_out_option, house_style, plot_burden, plot_state, save_script_figure
 
 CHANGES = {}                    # parameter changes applied to both arms
 KNOCKDOWN_IRF7_ACTIVITY = None  # Irf7 activity left after the knock-down (1 = intact); None: the line's own value
 
-FIGURES = Path(__file__).resolve().parent.parent / "figures"
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
+    add_out_option(parser)
     out = parser.parse_args().out
 
     intact = sim.run("66cl4", parameters=CHANGES)
@@ -83,8 +80,7 @@ def main():
             axes[name].set(ylim=(1, None), ylabel="cells (log scale; below 1 cell not shown)")
         fig.suptitle("Does knocking Irf7 down let the weakly metastatic 66cl4 line reach bone?", fontsize=13)
 
-    png = save_figure_set(fig, out, "line_66cl4")
-    print(f"\nFigure saved to {png} and .svg")
+    save_script_figure(fig, out, "line_66cl4")
 
 
 if __name__ == "__main__":

@@ -26,19 +26,16 @@ Run:  python experiments/patient_signature.py            (800 patients, about 5 
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from sim.analysis import format_table, p_text
 from sim.patients import DISCLAIMER, PatientSpec, simulate_patients
-from sim.plotting import house_style, line_style, plot_survival, save_figure_set
+from sim.plotting import add_out_option, house_style, line_style, plot_survival, save_script_figure
 from sim.survival import kaplan_meier, logrank_p
 
 NOISE_SD = None  # noise of the signature score; None: the value in sim/data/cohorts/patients.toml
-
-FIGURES = Path(__file__).resolve().parent.parent / "figures"
 
 
 def median_text(curve):
@@ -57,12 +54,12 @@ def gap(high, low):
 
 
 def same_activity(study):
-    """How far apart the metastasis days of patients with nearly the same Irf7 activity lie, as text."""
+    """How far apart the metastasis days of patients with nearly the same Irf7 activity lie, as text (None: too few)."""
     activity, days = study.activity, study.cohort.metastasis_day
     centre = np.median(activity)
     similar = (np.abs(np.log(activity / centre)) < np.log(1.2)) & ~study.cohort.censored
     if similar.sum() < 20:
-        return "Patients with the same Irf7 activity can still differ in their metastasis day"
+        return None
     low, high = np.percentile(days[similar], [10, 90])
     return (f"Even at nearly the same Irf7 activity (within 20 % of the median, {centre:.2f}), the metastasis days of "
             f"the middle\n    80 % of {similar.sum()} patients span {high - low:.0f} days (day {low:.0f} to {high:.0f})")
@@ -96,7 +93,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=800, help="virtual patients (default: 800, like the paper's >800)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the random draws (default: 1)")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
+    add_out_option(parser)
     args = parser.parse_args()
     if args.n < 1 or args.seed < 0:
         parser.error("--n must be at least 1 and --seed at least 0")
@@ -147,9 +144,11 @@ def main():
           f"(p {p_text(p_true)}).\n    {near:.0%} of the swapped patients have a true activity within a factor 2 of the "
           f"median activity ({split:.2f}).\n    Among all patients that close to the split, the truly high and low "
           f"halves' medians differ by {near_gap} (right panel).")
-    print(f"  * {same_activity(study)}:\n    the patients also differ in "
-          f"{' and '.join(sorted(study.cohort.scenario.variability))}. A signature can predict the group's curve, "
-          "not one patient's day.")
+    spread = same_activity(study)
+    if spread is not None:
+        print(f"  * {spread}:\n    the patients also differ in "
+              f"{' and '.join(sorted(study.cohort.scenario.variability))}. A signature can predict the group's curve, "
+              "not one patient's day.")
 
     with house_style():
         fig, (left, right) = plt.subplots(1, 2, figsize=(15, 6.2), layout="constrained")
@@ -161,8 +160,7 @@ def main():
         fig.suptitle(f"MODEL ANALOGUE, NOT PATIENT DATA: {args.n} virtual patients split at the median of a noisy "
                      f"Irf7 signature score (seed {args.seed})", fontsize=12)
 
-    png = save_figure_set(fig, args.out, "patient_signature")
-    print(f"\nFigure saved to {png} and .svg")
+    save_script_figure(fig, args.out, "patient_signature")
 
 
 if __name__ == "__main__":

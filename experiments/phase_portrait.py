@@ -24,7 +24,6 @@ Run:  python experiments/phase_portrait.py
 """
 
 import argparse
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -33,13 +32,12 @@ from matplotlib.patches import Patch
 import sim
 from sim.analysis import format_table
 from sim.phase import phase_portrait
-from sim.plotting import PALETTE, house_style, plot_phase_portrait, save_figure_set
+from sim.plotting import PALETTE, add_out_option, house_style, plot_phase_portrait, save_script_figure
 
 CHANGES = {}                          # parameter changes, e.g. {"d": 0.05}
 INOCULA = [1e6, 3e7, 5.8e7, 7e7, 3e8]  # tumour cells injected [cells]; effectors start at s/d
 DAYS = 1000
 
-FIGURES = Path(__file__).resolve().parent.parent / "figures"
 CONTROL, ESCAPE = PALETTE[0], PALETTE[1]  # the colours plot_phase_portrait gives the two fates
 
 MEANING = {
@@ -103,7 +101,7 @@ def label_for_learners(ax):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
+    add_out_option(parser)
     out = parser.parse_args().out
 
     scenario = sim.prepare("kuznetsov1994", parameters=CHANGES)
@@ -135,8 +133,13 @@ def main():
     else:
         saddle, threshold = None, None
         print("No saddle inside the orthant with these parameters: there is no threshold, every inoculum ends alike.")
-    print("Dormancy is control, not cure: the tumour is never eliminated, because the tumour-free state is a saddle,\n"
-          "unstable to any tumour cell. The tumour-free point (T = 0) lies below the log axis of the figure.")
+    tumour_free = [e for e in portrait.equilibria if e.state["T"] == 0]
+    dormant = [e for e in portrait.equilibria if e.state["T"] > 0 and e.type.startswith("stable")
+               and (saddle is None or e.state["T"] < saddle)]
+    if dormant and tumour_free and not tumour_free[0].type.startswith("stable"):
+        print(f"Dormancy is control, not cure: the tumour is never eliminated, because the tumour-free state is a "
+              f"{tumour_free[0].type},\nunstable to any tumour cell. The tumour-free point (T = 0) lies below the log "
+              "axis of the figure.")
 
     with house_style():
         fig, (left, right) = plt.subplots(1, 2, figsize=(16, 7.2), width_ratios=[1.25, 1], layout="constrained")
@@ -175,8 +178,7 @@ def main():
         fig.suptitle("Kuznetsov et al. (1994): immune control or escape? Which side of the separatrix a tumour starts "
                      "on decides", fontsize=13)
 
-    png = save_figure_set(fig, out, "phase_portrait")
-    print(f"\nFigure saved to {png} and .svg")
+    save_script_figure(fig, out, "phase_portrait")
 
 
 if __name__ == "__main__":

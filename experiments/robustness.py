@@ -36,22 +36,18 @@ Run:  python experiments/robustness.py            (256 samples, about 10 s on 2 
 
 import argparse
 import textwrap
-from pathlib import Path
 
-from sim.plotting import house_style, plot_robustness, save_figure_set
+from sim.plotting import add_out_option, house_style, plot_robustness, save_script_figure
 from sim.robustness import check_robustness
 
 CHANGES = {}   # parameter changes applied to every arm first
-
-FIGURES = Path(__file__).resolve().parent.parent / "figures"
-
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=256, help="samples of the parameter ranges (default 256)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the sample (default 1)")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
+    add_out_option(parser)
     args = parser.parse_args()
     if args.n < 1 or args.seed < 0:
         parser.error("--n must be at least 1 and --seed at least 0")
@@ -65,8 +61,7 @@ def main():
 
     with house_style():
         axes = plot_robustness(result)
-    png = save_figure_set(axes[0].figure, args.out, "robustness")
-    print(f"\nFigure saved to {png} and .svg")
+    save_script_figure(axes[0].figure, args.out, "robustness")
 
 
 if __name__ == "__main__":

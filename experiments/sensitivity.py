@@ -35,18 +35,15 @@ Run:  python experiments/sensitivity.py            (512 base samples, about 10 s
 
 import argparse
 import textwrap
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from sim.plotting import house_style, plot_sobol, plot_tornado, save_figure_set
+from sim.plotting import add_out_option, house_style, plot_sobol, plot_tornado, save_script_figure
 from sim.sensitivity import local_sensitivity, short_meaning, sobol_analysis
 
 SCENARIO = "irf7-silenced"   # untreated 4T1.2: its typical mouse reaches bone, so a 1 % nudge moves the day
 CHANGES = {}                 # parameter changes before the analyses, e.g. {"cd8_kill_max": 0.2}
 TOP = 15                     # parameters shown in the tornado chart
-
-FIGURES = Path(__file__).resolve().parent.parent / "figures"
 
 
 def power_of_two(text):
@@ -73,7 +70,7 @@ def main():
     parser.add_argument("--n", type=power_of_two, default=512,
                         help="base samples of the Sobol analysis, a power of 2 (default: 512; 16 for a quick look)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the Sobol samples (default: 1)")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
+    add_out_option(parser)
     args = parser.parse_args()
     if args.seed < 0:
         parser.error("--seed must be at least 0")
@@ -141,8 +138,7 @@ def main():
                          f"their ranges\n(global, Sobol; no local analysis: the typical {SCENARIO} mouse stays free)",
                          fontsize=12)
 
-    png = save_figure_set(fig, args.out, "sensitivity")
-    print(f"\nFigure saved to {png} and .svg")
+    save_script_figure(fig, args.out, "sensitivity")
 
 
 if __name__ == "__main__":

@@ -27,12 +27,11 @@ Run:  python experiments/surgery_timing.py            (200 mice per point, about
 """
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 
 from sim.analysis import format_table
-from sim.plotting import house_style, plot_surgery_timing, save_figure_set
+from sim.plotting import add_out_option, house_style, plot_surgery_timing, save_script_figure
 from sim.scenarios import load_scenario
 from sim.sweeps import surgery_timing
 
@@ -40,9 +39,6 @@ ARMS = ["irf7-silenced", "irf7-restored", "ifn-dosed"]
 SURGERY_DAYS = [7, 10, 14, 18, 21, 24, None]   # None: the primary is never removed
 CHANGES = {}                                    # parameter changes applied to every arm
 WINDOW = 60                                     # day on which the cohorts are read
-
-FIGURES = Path(__file__).resolve().parent.parent / "figures"
-
 
 
 def day_text(day):
@@ -64,20 +60,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="mice per arm and surgery day (default 200)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the cohorts (default 1)")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure files (default: figures/)")
+    add_out_option(parser)
     args = parser.parse_args()
     if args.n < 1 or args.seed < 0:
         parser.error("--n must be at least 1 and --seed at least 0")
 
     arms = [load_scenario(name).with_changes(parameters=CHANGES) if CHANGES else name for name in ARMS]
     timing = surgery_timing(arms, SURGERY_DAYS, cohort_n=args.n, seed=args.seed, window=WINDOW)
-    labels = ["none" if day is None else f"day {day}" for day in SURGERY_DAYS]
+    labels = ["no surgery" if day is None else f"day {day}" for day in SURGERY_DAYS]
     rows = []
     for i, name in enumerate(timing.scenarios):
         rows.append([name, *(event_text(*cell) for cell in zip(timing.fate[i], timing.metastasis_day[i],
                                                                  timing.endpoint_day[i]))])
     print("Typical mouse, by day of surgery:\n")
     print(format_table(["arm", *labels], rows))
+    print(f"met. day N: bone metastasis detected on day N; culled: the primary reached the humane endpoint first; "
+          f"free: neither by day {timing.follow_up:g}.")
     print(f"\nFraction of {args.n} mice per point metastasis-free and not culled on day {WINDOW} (seed {args.seed}):\n")
     print(format_table(["arm", *labels], [[name, *(float(f) for f in timing.free_fraction[i])]
                                           for i, name in enumerate(timing.scenarios)]))
@@ -108,8 +106,7 @@ def main():
         axes = plot_surgery_timing(timing)
         axes[0].figure.suptitle("When should the primary tumour be removed? Surgery day against bone metastasis "
                                 "and the humane endpoint", fontsize=12)
-    png = save_figure_set(axes[0].figure, args.out, "surgery_timing")
-    print(f"\nFigure saved to {png} and .svg")
+    save_script_figure(axes[0].figure, args.out, "surgery_timing")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ through a style context, never by changing global settings at import.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import functools
 from collections.abc import Iterator, Sequence
@@ -16,6 +17,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import analysis
 from .fileio import Output, check_figure_path, write_all
 
 if TYPE_CHECKING:
@@ -117,7 +119,7 @@ def plot_result(result: Result, axes: np.ndarray | None = None) -> np.ndarray:
         for ax in flat:
             mark_schedule(ax, result)
         key = _schedule_key(result)
-        flat[0].figure.suptitle(f"{result.name}: {result.scenario.description}" + (f"\n{key}" if key else ""), fontsize=10)
+        flat[0].figure.suptitle(analysis.title(result.scenario) + (f"\n{key}" if key else ""), fontsize=10)
     return axes
 
 
@@ -224,7 +226,8 @@ def plot_state(
         described = results[0].scenario.model.state(state)
         for i, result in enumerate(results):
             ax.plot(result.time, result[state], label=result.name, **line_style(i))
-        if log if log is not None else described.unit in ("cells", "IU/mL"):
+        positive = any(np.any(result[state] > 0) for result in results)  # a log axis needs something above 0
+        if positive and (log if log is not None else described.unit in ("cells", "IU/mL")):
             ax.set_yscale("log")
         mark_schedule(ax, results[0])
         ax.set_xlabel(time_label(results[0]))
@@ -311,7 +314,7 @@ def plot_sweep(
             free = np.isnan(days) & ~culled
             if free.any():
                 ax.plot(sweep.values[free], np.full(free.sum(), sweep.follow_up), marker="^", linestyle="none",
-                        color=style["color"], label=f"{name}: none by day {sweep.follow_up:g}")
+                        color=style["color"], label=f"{name}: no metastasis by day {sweep.follow_up:g}")
             if culled.any():
                 ax.plot(sweep.values[culled], sweep.endpoint_day[i][culled], marker="X", markersize=8, linestyle="none",
                         color=style["color"], label=f"{name}: culled at the humane endpoint first (day of cull)")
@@ -437,7 +440,7 @@ def plot_robustness(robustness: Robustness, axes: Sequence[Axes] | None = None) 
                                f"90 % between {_days(low)} and {_days(high)}")
             right.bar(top + width * (1.5 + i), delay.free_fraction, width=width, color=style["color"], alpha=0.7)
         right.set_xticks([*right.get_xticks()[right.get_xticks() <= top], top + 2 * width],
-                         [*[f"{t:g}" for t in right.get_xticks()[right.get_xticks() <= top]], "none in\nfollow-up"])
+                         [*[f"{t:g}" for t in right.get_xticks()[right.get_xticks() <= top]], "no metastasis\nin follow-up"])
         right.set_xlim(0, top + width * (2.5 + len(robustness.delays)))
         right.set_xlabel("delay of bone metastasis [days]")
         right.set_ylabel("fraction of range samples")
@@ -453,24 +456,33 @@ def _days(value: float) -> str:
 def plot_dose_grid(grid: DoseGrid, axes: np.ndarray | None = None) -> np.ndarray:
     """Heat maps of the delay in bone metastasis bought by each interferon course, one panel per start day.
 
-    Colour and number: days gained over the untreated arm; "none" marks
-    courses after which no metastasis appeared within follow-up.
+    Colour and number: days gained over the untreated arm; "free" marks
+    courses after which no metastasis appeared within follow-up. When the
+    untreated arm itself has no metastasis there is no delay to measure, and
+    the panels show each course's day of metastasis instead.
     """
+    free = np.isnan(grid.metastasis_day)
+    if np.isnan(grid.untreated):
+        top, shown, number = grid.follow_up, np.where(free, grid.follow_up, grid.metastasis_day), "day {:.0f}"
+        what = "day of bone metastasis"
+        headline = (f"no interferon: no metastasis by day {grid.follow_up:g}, so no delay to measure; "
+                    "colour and number: day of metastasis")
+    else:
+        top = grid.follow_up - grid.untreated
+        shown, number = np.where(free, top, grid.metastasis_day - grid.untreated), "{:+.0f}"
+        what = "delay of bone metastasis (days)"
+        headline = f"days gained over no interferon (metastasis on day {grid.untreated:.0f})"
     with house_style():
         if axes is None:
             _, axes = plt.subplots(1, len(grid.starts), figsize=(4.2 * len(grid.starts) + 1.2, 4.2), sharey=True,
                                    layout="constrained", squeeze=False)
         flat = np.ravel(axes)
-        reference = grid.untreated
-        ceiling = grid.follow_up - reference
-        delay = np.where(np.isnan(grid.metastasis_day), ceiling, grid.metastasis_day - reference)
         image = None
-        for ax, start, block, raw in zip(flat, grid.starts, delay, grid.metastasis_day):
-            image = ax.imshow(block, origin="lower", cmap="cividis", vmin=0, vmax=ceiling, aspect="auto")
+        for ax, start, block, unseen in zip(flat, grid.starts, shown, free):
+            image = ax.imshow(block, origin="lower", cmap="cividis", vmin=0, vmax=top, aspect="auto")
             for (row, col), value in np.ndenumerate(block):
-                text = "none" if np.isnan(raw[row, col]) else f"+{value:.0f}"
-                ax.text(col, row, text, ha="center", va="center", fontsize=8.5,
-                        color="black" if value > 0.6 * ceiling else "white")
+                ax.text(col, row, "free" if unseen[row, col] else number.format(value), ha="center", va="center",
+                        fontsize=8.5, color="black" if value > 0.6 * top else "white")
             ax.set_xticks(range(len(grid.amounts)), [f"{a:.0e}" for a in grid.amounts])
             ax.set_yticks(range(len(grid.intervals)), [f"{i:g}" for i in grid.intervals])
             ax.set_xlabel("dose per injection (IU)")
@@ -478,10 +490,9 @@ def plot_dose_grid(grid: DoseGrid, axes: np.ndarray | None = None) -> np.ndarray
             ax.grid(False)
         flat[0].set_ylabel("days between doses")
         bar = flat[0].figure.colorbar(image, ax=list(flat), shrink=0.9)
-        bar.set_label("delay of bone metastasis (days)")
-        flat[0].figure.suptitle(
-            f"Four-week interferon courses ({grid.scenario}): days gained over no interferon (metastasis on day "
-            f"{reference:.0f}); 'none': no metastasis by day {grid.follow_up:g}", fontsize=10)
+        bar.set_label(what)
+        flat[0].figure.suptitle(f"Four-week interferon courses ({grid.scenario}): {headline}\n"
+                                f"'free': no bone metastasis by day {grid.follow_up:g}", fontsize=10)
     return axes
 
 
@@ -548,15 +559,35 @@ def plot_phase_portrait(portrait: PhasePortrait, ax: Axes | None = None, x_scale
     return ax
 
 
-def save_figure_set(figure: Figure, folder: Path | str, stem: str) -> Path:
+#: Where the learner scripts in ``experiments/`` write their figures unless given ``--out``: a folder in the
+#: current working directory, so following the lesson plan never changes the gallery in ``figures/``
+#: (only ``tumorsim figures --out figures`` rebuilds it).
+SCRIPT_OUTPUT = Path("output")
+
+
+def add_out_option(parser: argparse.ArgumentParser) -> None:
+    """Give a learner script's ``parser`` the ``--out DIR`` option, defaulting to :data:`SCRIPT_OUTPUT`."""
+    parser.add_argument("--out", type=Path, default=SCRIPT_OUTPUT,
+                        help=f"folder for the figure files (default: {SCRIPT_OUTPUT}/ in the current folder; "
+                             "'tumorsim figures --out figures' rebuilds the gallery)")
+
+
+def save_figure_set(figure: Figure, folder: Path | str, stem: str) -> list[Path]:
     """Save ``figure`` as ``stem.png`` and ``stem.svg`` in ``folder`` (created if needed), replacing old copies.
 
-    The figure set's formats: a PNG to look at and an SVG to scale. Returns the PNG's path.
+    The figure set's formats: a PNG to look at and an SVG to scale. Returns both paths, PNG first.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    save_figure(figure, [folder / f"{stem}.png", folder / f"{stem}.svg"], overwrite=True)
-    return folder / f"{stem}.png"
+    paths = [folder / f"{stem}.png", folder / f"{stem}.svg"]
+    save_figure(figure, paths, overwrite=True)
+    return paths
+
+
+def save_script_figure(figure: Figure, folder: Path | str, stem: str) -> None:
+    """Save a learner script's figure set (:func:`save_figure_set`) and print where it went."""
+    png, svg = save_figure_set(figure, folder, stem)
+    print(f"\nFigure saved to {png} and {svg}")
 
 
 def save_figure(figure: Figure, paths: Sequence[Path | str], overwrite: bool = False, flag: str = "path",

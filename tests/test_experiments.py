@@ -63,6 +63,7 @@ def test_script_prints_a_table_and_saves_png_and_svg(script: Path, tmp_path: Pat
         figure = out / f"{script.stem}{suffix}"
         assert figure.is_file() and figure.stat().st_size > 0, f"{figure.name} was not written"
     assert sorted(p.name for p in out.iterdir()) == [f"{script.stem}.png", f"{script.stem}.svg"]
+    assert lines[-1] == f"Figure saved to {out / script.stem}.png and {out / script.stem}.svg", "say where it wrote"
     assert not any(cwd.iterdir()), "the script wrote into the working folder"
     assert snapshot(FIGURES) | snapshot(REPO / "experiments") == before, "the script wrote into the repository despite --out"
     if script.stem == "patient_signature":  # virtual patients must never pass for real ones
@@ -79,3 +80,23 @@ def test_cohort_scripts_reject_bad_sizes_with_a_usage_error(stem: str, tmp_path:
     assert completed.returncode == 2
     assert "--n must be at least 1" in completed.stderr
     assert not any(tmp_path.iterdir()), "nothing should be written after a usage error"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_script_takes_the_shared_out_option(script: Path):
+    """One default for every script (sim.plotting.SCRIPT_OUTPUT), never the gallery folder."""
+    text = script.read_text(encoding="utf-8")
+    assert "add_out_option(parser)" in text and "save_script_figure(" in text
+    assert '"--out"' not in text and "figures\"" not in text
+
+
+def test_without_out_a_script_writes_to_output_in_the_working_folder_not_the_gallery(tmp_path: Path):
+    before = snapshot(FIGURES)
+    completed = subprocess.run(
+        [sys.executable, str(REPO / "experiments" / "irf7_restoration.py")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert sorted(p.name for p in (tmp_path / "output").iterdir()) == ["irf7_restoration.png", "irf7_restoration.svg"]
+    assert completed.stdout.splitlines()[-1] == "Figure saved to output/irf7_restoration.png and output/irf7_restoration.svg"
+    assert snapshot(FIGURES) == before, "a learner's run changed the committed gallery"

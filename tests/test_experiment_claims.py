@@ -1,0 +1,131 @@
+"""Every sentence a learner script prints is true for the run that was made, also after the lesson plan's changes.
+
+Each test loads a script from experiments/ as a module, changes its settings the way a learner would
+(CHANGES, a constant, --n), runs its main() with warnings as errors, and checks the printed claims
+against the numbers printed beside them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.plotting import plot_dose_grid
+from sim.sweeps import DoseGrid
+
+EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
+
+pytestmark = pytest.mark.filterwarnings("error")  # a RuntimeWarning or a plotting warning fails the test
+
+
+def run_script(stem: str, capsys, tmp_path: Path, *args: str, **settings) -> str:
+    """Run experiments/<stem>.py with its module-level ``settings`` replaced; returns what it printed."""
+    spec = importlib.util.spec_from_file_location(f"experiment_{stem}", EXPERIMENTS / f"{stem}.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    for name, value in settings.items():
+        assert hasattr(script, name), f"{stem}.py has no setting {name}"
+        setattr(script, name, value)
+    argv = sys.argv
+    sys.argv = [f"{stem}.py", "--out", str(tmp_path), *args]
+    try:
+        script.main()
+    finally:
+        sys.argv = argv
+    printed = capsys.readouterr().out
+    assert not re.search(r"\bnan\b|\binf\b", printed, re.IGNORECASE), printed
+    return printed
+
+
+def bullets(printed: str) -> list[str]:
+    """The 'What to notice' items, each joined into one line."""
+    return [" ".join(item.split()) for item in re.split(r"\n  \* ", printed.split("What to notice:")[-1])[1:]]
+
+
+def p_values(sentence: str) -> list[float]:
+    return [float(p) for p in re.findall(r"p = ([0-9.e+-]+[0-9])", sentence)]
+
+
+def test_dose_timing_when_the_untreated_mouse_stays_free_claims_no_delay(capsys, tmp_path):
+    printed = run_script("dose_timing", capsys, tmp_path, CHANGES={"ifn_clearance": 1.7})  # lesson step 9's old change
+    assert "no delay to measure" in printed
+    assert "day of bone metastasis" in printed and "delay of bone metastasis (days)" not in printed
+    assert not re.search(r"[+-]\d+\s*$", printed, re.MULTILINE), "a delay was printed without a reference day"
+    assert "buys" not in printed and "prevent detectable metastasis" not in printed
+
+
+def test_dose_timing_sentences_match_the_table(capsys, tmp_path):
+    printed = run_script("dose_timing", capsys, tmp_path, CHANGES={"ifn_clearance": 4})
+    delay = {}
+    for start, interval, amount, cell in re.findall(r"^(\d+)\s+(\d+)\s+(\S+)\s+(.+?)\s*$", printed, re.MULTILINE):
+        delay[int(start), int(interval), float(amount)] = np.inf if cell.startswith("no metastasis") else float(cell)
+    late = [v for (start, _, _), v in delay.items() if start == 15]
+    prevented = re.search(r"(\d+) of the (\d+) courses starting on day 15", printed)
+    assert prevented and int(prevented[1]) == sum(np.isinf(late)) > 0 and int(prevented[2]) == len(late)
+    for item in bullets(printed):
+        if "dosing every 3 days instead of every 7" in item:
+            often, weekly = delay[1, 3, 1e4], delay[1, 7, 1e4]
+            assert ("makes no difference" in item.split(";")[0]) == (often == weekly)
+
+
+@pytest.mark.parametrize("untreated", [32.1, np.nan])
+def test_dose_grid_figure_labels_courses_without_metastasis_in_plain_words(untreated):
+    days = np.array([[[np.nan, 40.0], [35.0, 33.0]]])
+    grid = DoseGrid("ifn-dosed", np.array([1e4, 1e5]), np.array([1.0, 7.0]), np.array([1.0]), days, None, untreated,
+                    120.0)
+    axes = plot_dose_grid(grid)
+    figure = np.ravel(axes)[0].figure
+    cells = [t.get_text() for t in np.ravel(axes)[0].texts]
+    title = figure._suptitle.get_text()
+    assert "nan" not in title and "free" in cells and "none" not in cells
+    if np.isnan(untreated):
+        assert cells == ["free", "day 40", "day 35", "day 33"] and "no delay to measure" in title
+    else:
+        assert cells == ["free", "+8", "+3", "+1"] and "metastasis on day 32" in title
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+
+
+def test_cohort_survival_small_groups_claim_no_difference_that_the_test_does_not_support(capsys, tmp_path):
+    printed = run_script("cohort_survival", capsys, tmp_path, "--n", "10", "--seed", "3")
+    items = bullets(printed)
+    assert any("by chance" in item or "does not differ significantly" in item for item in items), printed
+    for item in items:
+        if "sooner than" in item or "keep mice metastasis-free longer" in item:
+            assert all(p < 0.05 for p in p_values(item)) or "p < 1e-16" in item, item
+        if "can arise by chance" in item or "does not differ significantly" in item:
+            assert p_values(item) and all(p >= 0.05 for p in p_values(item)), item
+    assert "e-fold" not in printed and "days sooner per doubling of bone seeding" in printed
+    table = printed.split("How spread out")[1].split("What to notice")[0]
+    assert not re.search(r"\bnone\b", table), "'none' in a column of days"
+    assert ("-: fewer than 5 mice" in table) == bool(re.search(r"\s-\s*$", table, re.MULTILINE))
+
+
+def test_irf7_restoration_without_memory_cells_plots_without_warnings(capsys, tmp_path):
+    printed = run_script("irf7_restoration", capsys, tmp_path, CHANGES={"cd8_memory_formation": 0})
+    assert "0 memory cells were left" in printed
+    assert (tmp_path / "irf7_restoration.png").stat().st_size > 0
+
+
+def test_ligand_experiment_explains_with_the_changed_parameters(capsys, tmp_path):
+    printed = run_script("ligand_experiment", capsys, tmp_path, CHANGES={"r": 0, "sigma": 6.5e3})
+    assert "prime no CD8+ T cells" in printed and "encounters (r N T) prime CD8+" not in printed
+    resting = float(re.search(r"resting NK cells \(([0-9.e+]+)\)", printed)[1])
+    assert resting == pytest.approx(6.5e3 / 0.0412, rel=1e-2)  # sigma / f of de Pillis et al. 2005
+    kill, growth = (float(x) for x in re.search(r"c N = ([0-9.]+) per day,\n(?:more|less) than the tumour's growth "
+                                               r"rate a = ([0-9.]+)", printed).groups())
+    assert ("shrinks from the start" in printed) == (kill > growth)
+
+
+def test_interferon_therapy_says_timing_matters_only_when_the_early_course_did_better(capsys, tmp_path):
+    printed = run_script("interferon_therapy", capsys, tmp_path, FIRST_LATE_DOSE=30)
+    early = "no bone metastasis" in printed.split("doses from day 1:")[1].splitlines()[0]
+    late_day = float(re.search(r"doses from day 30: bone metastasis on day (\d+)", printed)[1])
+    assert early and late_day < 120
+    assert "Why timing matters" in printed
