@@ -17,7 +17,6 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import analysis
 from .fileio import Output, check_figure_path, write_all
 
 if TYPE_CHECKING:
@@ -119,7 +118,7 @@ def plot_result(result: Result, axes: np.ndarray | None = None) -> np.ndarray:
         for ax in flat:
             mark_schedule(ax, result)
         key = _schedule_key(result)
-        flat[0].figure.suptitle(analysis.title(result.scenario) + (f"\n{key}" if key else ""), fontsize=10)
+        flat[0].figure.suptitle(f"{result.name}: {result.scenario.description}" + (f"\n{key}" if key else ""), fontsize=10)
     return axes
 
 
@@ -439,9 +438,10 @@ def plot_robustness(robustness: Robustness, axes: Sequence[Axes] | None = None) 
                          label=f"{delay.spec.arm} vs {delay.spec.reference}: median {_days(median)}, "
                                f"90 % between {_days(low)} and {_days(high)}")
             right.bar(top + width * (1.5 + i), delay.free_fraction, width=width, color=style["color"], alpha=0.7)
-        right.set_xticks([*right.get_xticks()[right.get_xticks() <= top], top + 2 * width],
-                         [*[f"{t:g}" for t in right.get_xticks()[right.get_xticks() <= top]], "no metastasis\nin follow-up"])
-        right.set_xlim(0, top + width * (2.5 + len(robustness.delays)))
+        end = top + width * (2.5 + len(robustness.delays))
+        days = [t for t in right.get_xticks() if 0 <= t <= top + 2 * width - 0.15 * end]  # clear of the last label
+        right.set_xticks([*days, top + 2 * width], [*[f"{t:g}" for t in days], "no metastasis\nin follow-up"])
+        right.set_xlim(0, end)
         right.set_xlabel("delay of bone metastasis [days]")
         right.set_ylabel("fraction of range samples")
         right.set_title("How many days does protection buy?\n(over the sampled parameter ranges)", loc="left")
