@@ -76,12 +76,14 @@ def main():
     print()
     report(irf7_arms, "Restoring Irf7")
     report(ifn_arms, "Interferon injections")
-    antibody = next(window for arm in irf7_arms for window in arm.scenario.schedule.windows)
-    returned = [arm for arm in irf7_arms if arm.scenario.schedule.windows
-                and arm["M"].max() > 2 * arm["M"][arm.time <= antibody.stop].max()]
-    print(f"The antibodies are given on days {antibody.start:g}-{antibody.stop:g} (grey band in the figure)"
-          + (f"; in {' and '.join(a.name for a in returned)}\nmost memory CD8+ T cells arose after day "
-             f"{antibody.stop:g}, primed by the growing bone metastasis." if returned else "."))
+    courses = {arm.name: (arm, arm.scenario.schedule.windows[0]) for arm in irf7_arms if arm.scenario.schedule.windows}
+    if courses:
+        print("Antibody courses: " + "; ".join(f"{name} days {w.start:g}-{w.stop:g}" for name, (_, w) in courses.items())
+              + ".")
+    returned = [name for name, (arm, w) in courses.items() if arm["M"].max() > 2 * arm["M"][arm.time <= w.stop].max()]
+    if returned:
+        print(f"In {' and '.join(returned)} most memory CD8+ T cells arose after the antibody course, primed by the "
+              "growing bone metastasis.")
     knockouts = [arm for arm in [*irf7_arms, *ifn_arms] if arm.parameters["ifnar"] == 0 and arm.metastasis_day is not None]
     untreated = irf7_arms[0]
     if knockouts and untreated.metastasis_day is not None:
@@ -95,11 +97,14 @@ def main():
 
     with house_style():
         fig, (left, right) = plt.subplots(1, 2, figsize=(14, 6.5), sharey=True, layout="constrained")
-        plot_burden(irf7_arms, ax=left, title="Irf7 restored in the tumour: remove the receptor, NK or CD8+ cells\n"
-                    f"(grey band: antibody given in the depleted arms, days {antibody.start:g}-{antibody.stop:g})")
+        banded, window = list(courses.values())[-1] if courses else (None, None)
+        plot_burden(irf7_arms, ax=left, title="Irf7 restored in the tumour: remove the receptor, NK or CD8+ cells"
+                    + (f"\n(grey band: the antibody course of {banded.name}, days {window.start:g}-{window.stop:g})"
+                       if courses else ""))
         plot_burden(ifn_arms, ax=right, title="Interferon injected: remove the receptor\n"
                     "(ticks on the time axis: the interferon doses)")
-        mark_schedule(left, irf7_arms[-1])  # the grey band of the antibody course
+        if courses:
+            mark_schedule(left, banded)  # the grey band of the antibody course
         mark_schedule(right, ifn_arms[1])   # the dose ticks
         right.set_ylabel("")  # shared with the left panel
         for ax in (left, right):

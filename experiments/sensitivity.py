@@ -98,7 +98,9 @@ def main():
 
     print("\nWhat to notice:")
     names = [e.name for e in analysis.entries]
-    if {"cd8_kill_max", "bone_growth_rate"} <= set(names[:2]):
+    pair = analysis.entries[:2]
+    if {e.name for e in pair} == {"cd8_kill_max", "bone_growth_rate"} and all(e.total_order > 1.5 * e.first_order
+                                                                              for e in pair):
         held, not_held, share = kill_outpaces_growth(analysis)
         notice(f"The top two act as a pair: can CD8+ T cells kill bone tumour cells faster than the cells divide? In "
                f"the {share:.0%} of runs where the largest CD8 kill rate exceeds the growth rate in bone, {held:.0%} "

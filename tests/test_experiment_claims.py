@@ -129,3 +129,15 @@ def test_interferon_therapy_says_timing_matters_only_when_the_early_course_did_b
     late_day = float(re.search(r"doses from day 30: bone metastasis on day (\d+)", printed)[1])
     assert early and late_day < 120
     assert "Why timing matters" in printed
+
+
+def test_host_immunity_names_each_arms_own_antibody_course(capsys, tmp_path):
+    """Lesson step 7: a copied scenario with a shorter antibody course, added to the script's arms."""
+    source = EXPERIMENTS.parent / "sim" / "data" / "scenarios" / "irf7-restored-cd8-depleted.toml"
+    short = tmp_path / "short.toml"
+    short.write_text(re.sub(r"(?m)^stop = .*$", "stop = 20",
+                            re.sub(r'(?m)^name = .*$', 'name = "cd8-depleted-to-day-20"', source.read_text())))
+    printed = run_script("host_immunity", capsys, tmp_path, IRF7_ARMS=["irf7-silenced", "irf7-restored", str(short)])
+    assert "Antibody courses: cd8-depleted-to-day-20 days 0-20." in printed
+    assert "60" not in printed.split("Antibody courses")[1].split("\n")[0]
+    assert "(grey band: the antibody course of cd8-depleted-to-day-20, days 0-20)" in (tmp_path / "host_immunity.svg").read_text()
