@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -9,9 +10,11 @@ import numpy as np
 from scipy.integrate import trapezoid
 
 from .errors import InputError
+from .scenarios import is_shipped
 
 if TYPE_CHECKING:
     from .result import Result
+    from .scenarios import Scenario
 
 
 def key_numbers(result: Result) -> dict[str, float | None]:
@@ -65,6 +68,24 @@ def _irf7_numbers(result: Result) -> dict[str, float | str | None]:
     }
 
 
+IRF7_UNITS = {"metastasis_day": "day", "endpoint_day": "day", "final_bone_burden": "cells", "peak_nk_fold": "x start",
+              "peak_cd8_effectors": "cells", "peak_cd8_memory": "cells", "peak_mdsc_fold": "x normal",
+              "mean_signalling": "0-1", "surgery_day": "day", "nk_fold_before_surgery": "x start",
+              "signalling_before_surgery": "0-1", "cd8_memory_after_surgery": "cells"}
+"""Units of the Irf7 model's headline numbers (``key_numbers``); "x start": a multiple of the starting number."""
+
+
+def key_units(result: Result) -> dict[str, str]:
+    """The unit of each of ``key_numbers(result)``, by the same keys (``fate`` has none)."""
+    if result.model == "irf7":
+        return dict(IRF7_UNITS)
+    units = {}
+    for state in result.scenario.model.states:
+        unit = "dimensionless" if state.unit == "1" else state.unit
+        units.update({f"{kind}_{state.name}": unit for kind in ("final", "min", "max")})
+    return units
+
+
 MEMORY_LAG = 14.0
 """Days after surgery at which the memory CD8+ pool is read: the effectors have contracted by then."""
 
@@ -81,21 +102,55 @@ def _mean(values: np.ndarray, t: np.ndarray) -> float:
     return float(trapezoid(values, t) / span) if span > 0 else float(values[0])
 
 
-def changed_parameters(result: Result) -> list[str]:
-    """'name = value' for each parameter the user set for this run (--set, parameters=...)."""
-    return [f"{p.name} = {p.value:g}" for p in result.scenario.parameters.values() if p.source.startswith("set by user")]
+def heading(scenario: Scenario) -> list[str]:
+    """What was run, in words: the scenario's description as shipped, then what this run changed.
+
+    A changed scenario is introduced by its origin, so its description (written
+    for the origin) is never presented as describing this run.
+    """
+    if not scenario.changes:
+        return [f"{scenario.name}: {scenario.description}"]
+    origin = scenario.origin or scenario
+    if not is_shipped(origin.source):
+        what = f"{origin.source} as written, changed for this run"
+    elif scenario.source != origin.source:
+        what = f"{scenario.source}, a changed copy of the shipped scenario '{origin.name}'"
+    else:
+        what = f"the shipped scenario '{origin.name}', changed for this run"
+    return [f"{scenario.name}: {what}.", f"As written, it is: {origin.description}",
+            f"Changes: {'; '.join(scenario.changes)}."]
+
+
+def title(scenario: Scenario, width: int = 110) -> str:
+    """A figure's title: the name and description, or for a changed scenario its name and what changed."""
+    if not scenario.changes:
+        text = f"{scenario.name}: {scenario.description}"
+    else:
+        origin = scenario.origin or scenario
+        source = "" if origin.name == scenario.name else f" from '{origin.name}'"
+        text = f"{scenario.name}, changed{source}: {'; '.join(scenario.changes)}"
+    return textwrap.fill(text, width)
+
+
+def notice_lines(scenario: Scenario) -> list[str]:
+    """The scenario's hand-written note, only when the run is the shipped scenario as shipped."""
+    if not scenario.notice:
+        return []
+    if scenario.as_shipped:
+        return [f"What to notice: {scenario.notice}"]
+    return ["(The scenario's own note is not shown: it was written for the shipped scenario as shipped, and this run "
+            "is not that.)"]
 
 
 def describe(result: Result) -> str:
-    """A few plain sentences on what happened in the run and what to notice."""
-    scenario = result.scenario
-    lines = [f"{scenario.name}: {scenario.description}"]
-    changed = changed_parameters(result)
-    if changed:
-        lines.append(f"Changed for this run (the description above is the scenario's own): {', '.join(changed)}.")
+    """Plain sentences on what happened in the run, each computed from its numbers.
+
+    The scenario's hand-written note follows only when the run is the shipped
+    scenario unchanged (see ``notice_lines``).
+    """
+    lines = heading(result.scenario)
     lines += _irf7_sentences(result) if result.model == "irf7" else _state_sentences(result)
-    if scenario.notice:
-        lines.append(f"What to notice: {scenario.notice}")
+    lines += notice_lines(result.scenario)
     return "\n".join(lines)
 
 
@@ -126,19 +181,30 @@ def _irf7_sentences(result: Result) -> list[str]:
         lines = [f"Bone metastasis detected on day {numbers['metastasis_day']:.1f}: the bone burden crossed "
                  f"{threshold:.0e} cells (burden {bone:.3g} cells on day {end:g})."]
         if numbers["endpoint_day"] is not None:
-            lines.append(f"The primary tumour, never removed, then reached the humane endpoint ({endpoint:.1e} cells) "
-                         f"on day {numbers['endpoint_day']:.1f}, when the mouse was culled.")
+            removed = ("it was never operated on" if numbers["surgery_day"] is None else
+                       f"it grew back after surgery on day {numbers['surgery_day']:g}")
+            lines.append(f"The primary tumour then reached the humane endpoint ({endpoint:.1e} cells) on day "
+                         f"{numbers['endpoint_day']:.1f} ({removed}), and the mouse was culled.")
     surgery = numbers["surgery_day"]
     phase = f"Before surgery on day {surgery:g}" if surgery is not None else "Without surgery"
     memory = ("" if numbers["cd8_memory_after_surgery"] is None else
               f", and {MEMORY_LAG:g} days after surgery {numbers['cd8_memory_after_surgery']:.3g} memory cells remained")
     lines.append(
-        f"Immune state: {phase}, NK cells rose to {numbers['nk_fold_before_surgery']:.3g}x their starting number and "
+        f"Immune state: {phase}, NK cells {_fold_text(numbers['nk_fold_before_surgery'], 'their starting number')} and "
         f"host interferon signalling averaged {numbers['signalling_before_surgery']:.2f} (0 none, 1 full). "
         f"Tumour-specific CD8+ T cells peaked at {numbers['peak_cd8_effectors']:.3g} effector cells{memory}; "
-        f"MDSCs rose to {numbers['peak_mdsc_fold']:.3g}x their normal level."
+        f"MDSCs {_fold_text(numbers['peak_mdsc_fold'], 'their normal level')}."
     )
     return lines
+
+
+def _fold_text(fold: float | None, reference: str) -> str:
+    """How far a population rose over ``reference``, in words that hold for the number."""
+    if fold is None:
+        return "were absent at the start"
+    if fold < 1.005:
+        return f"never rose above {reference}"
+    return f"rose to {fold:.3g}x {reference}"
 
 
 def when_text(result: Result) -> str:

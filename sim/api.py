@@ -1,4 +1,10 @@
-"""The Python API a learner starts from: run a scenario, compare several."""
+"""The Python API a learner starts from: run a scenario, compare several.
+
+Every function takes the same changes as the command line: ``days``,
+``parameters``, ``initial`` and the treatments ``surgery``, ``dose``,
+``dose_start``, ``dose_every``, ``dose_count`` and ``deplete`` (see
+``sim.treatments``).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .comparison import Comparison
 from .errors import InputError
+from .naming import closest
 from .result import Result
-from .scenarios import ARGUMENTS, Scenario, load_scenario
+from .scenarios import ARGUMENTS, Scenario, checked_days, distinct_names, load_scenario
 from .solver import DEFAULT_ATOL, DEFAULT_RTOL, solve
+from .treatments import Treatment
 
 
 def prepare(
@@ -18,18 +27,30 @@ def prepare(
     days: float | None = None,
     parameters: Mapping[str, Any] | None = None,
     initial: Mapping[str, Any] | None = None,
+    surgery: float | str | None = None,
+    dose: float | str | None = None,
+    dose_start: float | None = None,
+    dose_every: float | None = None,
+    dose_count: int | None = None,
+    deplete: Sequence[str] = (),
     names: Mapping[str, str] = ARGUMENTS,
 ) -> Scenario:
     """Load a scenario (name, file or Scenario) and apply changes to it.
 
+    ``surgery`` [day or "none"], ``dose`` [IU per injection or "none"],
+    ``dose_start`` [day], ``dose_every`` [day], ``dose_count`` and ``deplete``
+    (["nk:0-60"], ["none"]) replace the scenario's own treatments of that kind.
     Errors name the changes by ``names`` (the command line passes its flags).
     """
     if not isinstance(scenario, (str, Path, Scenario)):
         raise InputError(f"scenario must be a scenario name, a TOML file's path or a Scenario, not {scenario!r:.60}")
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    if days is None and parameters is None and initial is None:
+    treatment = Treatment(surgery, dose, dose_start, dose_every, dose_count, deplete)
+    if days is None and parameters is None and initial is None and not treatment.given:
         return loaded
-    return loaded.with_changes(parameters=parameters, initial=initial, days=days, names=names)
+    follow_up = None if days is None else checked_days(days, names["days"])
+    schedule = treatment.schedule(loaded, follow_up, names) if treatment.given else None
+    return loaded.with_changes(parameters=parameters, initial=initial, days=follow_up, schedule=schedule, names=names)
 
 
 def run(
@@ -42,6 +63,7 @@ def run(
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
     names: Mapping[str, str] = ARGUMENTS,
+    **treatment: Any,
 ) -> Result:
     """Run one scenario.
 
@@ -60,7 +82,10 @@ def run(
     rtol, atol : float
         Solver tolerances.
     names : mapping, optional
-        How errors name ``parameters``, ``initial`` and ``days`` (the command line passes its flags).
+        How errors name the changes (the command line passes its flags).
+    **treatment
+        ``surgery``, ``dose``, ``dose_start``, ``dose_every``, ``dose_count``,
+        ``deplete``: see ``prepare``.
 
     Examples
     --------
@@ -71,8 +96,11 @@ def run(
     ('metastasis', 'free')
     >>> silenced.metastasis_day < 90 and restored.metastasis_day is None
     True
+    >>> sim.run("irf7-silenced", days=90, surgery="none").fate
+    'culled'
     """
-    prepared = prepare(scenario, days=days, parameters=parameters, initial=initial, names=names)
+    prepared = prepare(scenario, days=days, parameters=parameters, initial=initial, names=names,
+                       **_treatment(treatment))
     return solve(prepared, rtol=rtol, atol=atol, every=every)
 
 
@@ -81,11 +109,35 @@ def compare(
     *,
     days: float | None = None,
     parameters: Mapping[str, Any] | None = None,
+    initial: Mapping[str, Any] | None = None,
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
     names: Mapping[str, str] = ARGUMENTS,
-) -> list[Result]:
-    """Run several scenarios with the same changes; results in the given order."""
+    **treatment: Any,
+) -> Comparison:
+    """Run several scenarios with the same changes (see ``run``); results in the given order.
+
+    Two arms never share a name: a clash is resolved by the name or path given
+    for each, then by numbering.
+
+    >>> import sim
+    >>> arms = sim.compare(["irf7-silenced", "irf7-restored"], days=90)
+    >>> arms.names, arms["irf7-restored"].fate
+    (('irf7-silenced', 'irf7-restored'), 'free')
+    """
     if isinstance(scenarios, (str, Path, Scenario)) or not isinstance(scenarios, Sequence) or not scenarios:
         raise InputError(f"scenarios must be a non-empty list of scenario names, files or Scenarios, not {scenarios!r:.60}")
-    return [run(s, days=days, parameters=parameters, rtol=rtol, atol=atol, names=names) for s in scenarios]
+    prepared = [prepare(s, days=days, parameters=parameters, initial=initial, names=names, **_treatment(treatment))
+                for s in scenarios]
+    labels = [s.name if isinstance(s, Scenario) else str(s) for s in scenarios]
+    return Comparison(tuple(solve(s, rtol=rtol, atol=atol) for s in distinct_names(prepared, labels)))
+
+
+def _treatment(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The treatment keywords, with a one-line error for any other."""
+    allowed = ("surgery", "dose", "dose_start", "dose_every", "dose_count", "deplete")
+    for key in given:
+        if key not in allowed:
+            raise InputError(f"unexpected argument '{key}'{closest(key, allowed)}; the treatment arguments are "
+                             f"{', '.join(allowed)}")
+    return dict(given)

@@ -13,6 +13,7 @@ import math
 import os
 import signal
 import sys
+import textwrap
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -23,7 +24,7 @@ from . import analysis, api
 from .errors import InputError, SolverError
 from .fileio import Output, check_figure_path, check_targets, write_all
 from .models import MODELS
-from .scenarios import FLAGS, load_scenario, scenario_names
+from .scenarios import FLAGS, distinct_names, load_scenario, scenario_names
 from .solver import DEFAULT_ATOL, DEFAULT_RTOL
 from .version import __version__
 
@@ -63,6 +64,17 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", help="follow-up in days (> 0); default: the scenario's")
     parser.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
                         help="change a parameter (repeatable); 'tumorsim show NAME' lists them")
+    parser.add_argument("--init", action="append", default=[], metavar="STATE=VALUE",
+                        help="change an initial state value (repeatable)")
+    treatment = parser.add_argument_group("treatment (each replaces the scenario's own of that kind)")
+    treatment.add_argument("--surgery", metavar="DAY|none", help="remove the primary tumour on DAY, or never")
+    treatment.add_argument("--dose", metavar="IU|none", help="interferon per injection (IU), or no interferon")
+    treatment.add_argument("--dose-start", metavar="DAY", help="day of the first dose (default: the scenario's, or 1)")
+    treatment.add_argument("--dose-every", metavar="DAYS", help="days between doses (default: the scenario's, or 3)")
+    treatment.add_argument("--dose-count", metavar="N", help="number of doses (default: the scenario's, or 10)")
+    treatment.add_argument("--deplete", action="append", default=[], metavar="nk|cd8:START-STOP",
+                           help="deplete NK or CD8+ cells with antibody from day START to STOP (repeatable); 'none' "
+                                "removes the scenario's depletions")
     parser.add_argument("--rtol", default=str(DEFAULT_RTOL), help=f"relative tolerance (default {DEFAULT_RTOL:g})")
     parser.add_argument("--atol", default=str(DEFAULT_ATOL), help=f"absolute tolerance (default {DEFAULT_ATOL:g})")
     parser.add_argument("--plot", metavar="PATH", help="save the figure (.png, .svg or .pdf)")
@@ -70,41 +82,64 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="replace output files that already exist")
 
 
+def _command(commands, name: str, summary: str, examples: Sequence[str], details: str = "") -> argparse.ArgumentParser:
+    """A subcommand whose --help opens with what it does and ends with examples to copy."""
+    return commands.add_parser(
+        name, help=summary, description=f"{summary[0].upper()}{summary[1:]}." + (f"\n\n{details}" if details else ""),
+        epilog="examples:\n" + "\n".join(f"  {line}" for line in examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="tumorsim", description="ODE models of tumour-immune dynamics for teaching.")
+    parser = _Parser(prog="tumorsim", description="ODE models of tumour-immune dynamics for teaching.",
+                     epilog="'tumorsim COMMAND --help' describes each command, with examples.")
     parser.add_argument("--version", action="version", version=f"tumorsim {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    commands.add_parser("list", help="list scenarios and models")
-    show = commands.add_parser("show", help="show a scenario's schedule and full parameter table")
+    _command(commands, "list", "list the shipped scenarios, grouped by model, and the models",
+             ["tumorsim list"])
+    show = _command(commands, "show", "show a scenario: what it mirrors, its schedule, initial state and parameters",
+                    ["tumorsim show irf7-restored", "tumorsim show irf7-restored --all   # with every source and range"])
     show.add_argument("scenario", help="scenario name or TOML file")
+    show.add_argument("--all", action="store_true", help="the full parameter table: meaning, source and range of each")
 
-    run = commands.add_parser("run", help="run one scenario and summarise it")
+    run = _command(commands, "run", "run one scenario and say what happened, in sentences computed from the run",
+                   ["tumorsim run irf7-restored", "tumorsim run irf7-silenced --surgery none",
+                    "tumorsim run irf7-silenced --dose 1e5 --dose-start 7", "tumorsim run irf7-restored --deplete nk:0-60",
+                    "tumorsim run irf7-restored --set cd8_kill_max=0.3 --csv course.csv --plot course.png"])
     run.add_argument("scenario", help="scenario name or TOML file")
     _add_run_options(run)
-    run.add_argument("--init", action="append", default=[], metavar="STATE=VALUE",
-                     help="change an initial state value (repeatable)")
-    run.add_argument("--every", help="report the time course every DT days (default: every solver step)")
-    run.add_argument("--csv", metavar="PATH", help="write the time course (column time, then one per state)")
+    run.add_argument("--csv", metavar="PATH", help="write the time course: a time column, then one per state (units in "
+                     "the headers); the run's parameters go beside it in PATH.meta.json")
+    run.add_argument("--every", metavar="DAYS|solver", help="rows of --csv every DAYS days (default 1), or 'solver' for "
+                     "every solver step")
 
-    compare = commands.add_parser("compare", help="run several scenarios: one table, one figure")
+    compare = _command(commands, "compare", "run several scenarios with the same changes: one table, one figure",
+                       ["tumorsim compare irf7-silenced irf7-restored ifn-dosed --plot arms.png",
+                        "tumorsim compare irf7-silenced irf7-restored --surgery none",
+                        "tumorsim compare my-scenario.toml ifn-dosed --csv arms.csv"])
     compare.add_argument("scenarios", nargs="+", help="scenario names or TOML files")
     _add_run_options(compare)
+    compare.add_argument("--csv", metavar="PATH", help="write the table, one row per arm (units in the headers)")
 
-    equilibria = commands.add_parser("equilibria", help="every equilibrium of a model, with eigenvalues and type")
+    equilibria = _command(commands, "equilibria", "every equilibrium of a model, with eigenvalues and type",
+                          ["tumorsim equilibria kuznetsov1994", "tumorsim equilibria kuznetsov1994 --set s=2e4"])
     equilibria.add_argument("model", help="model name (tumorsim list), or a scenario whose parameters to use")
     equilibria.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
                             help="change a parameter (repeatable)")
     equilibria.add_argument("--json", action="store_true", help="print a machine-readable list instead of text")
 
-    sweep = commands.add_parser("sweep", help="metastasis day across a range of one parameter, for several scenarios")
+    sweep = _command(commands, "sweep", "metastasis day across a range of one parameter, for several scenarios",
+                     ["tumorsim sweep irf7-silenced irf7-restored --parameter irf7_activity --from 0 --to 1",
+                      "tumorsim sweep irf7-restored --parameter nk_kill --from 1e-8 --to 1e-6 --log --plot nk.png"])
     sweep.add_argument("scenarios", nargs="+", help="scenario names or TOML files")
     sweep.add_argument("--parameter", required=True, help="parameter to vary ('tumorsim show NAME' lists them)")
     sweep.add_argument("--from", dest="low", required=True, help="lowest value, in the parameter's unit")
     sweep.add_argument("--to", dest="high", required=True, help="highest value")
     sweep.add_argument("--steps", default="11", help="number of values (>= 2, default 11)")
     sweep.add_argument("--log", action="store_true", help="space the values geometrically")
-    doses = commands.add_parser("doses", help="interferon dose x interval x start day: delay of bone metastasis")
+    doses = _command(commands, "doses", "interferon dose x interval x start day: delay of bone metastasis",
+                     ["tumorsim doses", "tumorsim doses --amounts 1e5 --intervals 1,3 --starts 1,15 --plot doses.png"])
     doses.add_argument("scenario", nargs="?", default="ifn-dosed", help="scenario whose doses are replaced (default ifn-dosed)")
     doses.add_argument("--amounts", default="1e4,1e5,1e6", help="IU per injection, comma-separated")
     doses.add_argument("--intervals", default="1,2,3,7", help="days between doses, comma-separated")
@@ -117,8 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--json", action="store_true", help="print a machine-readable result instead of text")
         sub.add_argument("--force", action="store_true", help="replace output files that already exist")
 
-    sensitivity = commands.add_parser("sensitivity", help="which parameters decide the metastasis day: local "
-                                      "sensitivities (tornado) or, with --global, Sobol indices over the parameter ranges")
+    sensitivity = _command(commands, "sensitivity", "which parameters decide the metastasis day",
+                           ["tumorsim sensitivity irf7-restored --plot tornado.png",
+                            "tumorsim sensitivity irf7-restored --global --n 256 --seed 1 --plot sobol.png"],
+                           "Local sensitivities (a tornado chart of +-1 % changes) or, with --global, Sobol indices "
+                           "over the parameter ranges declared in the parameter file.")
     sensitivity.add_argument("scenario", help="scenario name or TOML file (e.g. irf7-restored)")
     sensitivity.add_argument("--global", dest="sobol", action="store_true",
                              help="Sobol indices over the ranges declared in the parameter file (default: local, +-1 %%)")
@@ -132,13 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity.add_argument("--json", action="store_true", help="print a machine-readable result instead of text")
     sensitivity.add_argument("--force", action="store_true", help="replace output files that already exist")
 
-    robustness = commands.add_parser(
-        "robustness", help="how sure is the model: the paper's conclusions across parameter uncertainty",
-        description="Check each conclusion of Bidwell et al. 2012 (declared as data) at the default parameters, "
-                    "with every parameter halved and doubled in turn, and over a Latin-hypercube sample of the "
-                    "declared parameter ranges; report the delays bought by Irf7 and interferon as a median with "
-                    "a 90 % range.",
-        epilog="example: tumorsim robustness --n 512 --seed 1 --plot robustness.png")
+    robustness = _command(
+        commands, "robustness", "how sure is the model: the paper's conclusions across parameter uncertainty",
+        ["tumorsim robustness --n 512 --seed 1 --plot robustness.png"],
+        "Check each conclusion of Bidwell et al. 2012 (declared as data) at the default parameters, with every "
+        "parameter halved and doubled in turn, and over a Latin-hypercube sample of the declared parameter ranges; "
+        "report the delays bought by Irf7 and interferon as a median with a 90 % range.")
     robustness.add_argument("--conclusions", metavar="FILE", help="a conclusions TOML file (default: the paper's)")
     robustness.add_argument("--n", default="256", help="samples of the parameter ranges (default 256)")
     robustness.add_argument("--seed", default="0", help="seed of the sample (whole number >= 0)")
@@ -149,19 +186,28 @@ def build_parser() -> argparse.ArgumentParser:
     robustness.add_argument("--json", action="store_true", help="print a machine-readable result instead of text")
     robustness.add_argument("--force", action="store_true", help="replace output files that already exist")
 
-    figures = commands.add_parser("figures", help="regenerate every figure (runs all experiments/ scripts)")
+    figures = _command(commands, "figures", "regenerate the whole figure gallery (runs every experiments/ script)",
+                       ["tumorsim figures --out figures"],
+                       "Needs the source checkout (git clone, then pip install -e .): the scripts are not installed.")
     figures.add_argument("--out", default="figures", help="folder for the figures (default: figures/)")
     figures.add_argument("--workers", help="scripts to run at once (default 2)")
 
-    cohort = commands.add_parser("cohort", help="virtual cohorts: metastasis-free survival of N mice per scenario")
+    cohort = _command(commands, "cohort", "virtual cohorts: metastasis-free survival of N mice per scenario",
+                      ["tumorsim cohort irf7-silenced irf7-restored ifn-dosed",
+                       "tumorsim cohort irf7-silenced irf7-silenced-ifnar-ko --n 200 --seed 3 --plot km.png"],
+                      "Each mouse gets its own parameter values, drawn from the spreads in the parameter file; the "
+                      "first scenario is the reference of the log-rank tests.")
     cohort.add_argument("scenarios", nargs="+", help="scenario names or TOML files (the first is the reference)")
     cohort.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
                         help="change a parameter in every scenario (repeatable)")
-    patients = commands.add_parser("patients", help="virtual patients split by a noisy Irf7 signature (an analogue)")
+    patients = _command(commands, "patients", "virtual patients split by a noisy Irf7 signature (a model analogue)",
+                        ["tumorsim patients", "tumorsim patients --n 400 --seed 2 --plot patients.png"])
     patients.add_argument("--spec", help="patient specification TOML (default: the shipped one)")
     for sub in (cohort, patients):
-        sub.add_argument("--n", required=True, help="number of virtual mice or patients per group (whole number >= 1)")
-        sub.add_argument("--seed", required=True, help="random seed (whole number >= 0): the same seed gives the same numbers")
+        sub.add_argument("--n", default=str(DEFAULT_COHORT_SIZE),
+                         help=f"virtual mice or patients per group (whole number >= 1, default {DEFAULT_COHORT_SIZE})")
+        sub.add_argument("--seed", default=str(DEFAULT_SEED),
+                         help=f"random seed (whole number >= 0, default {DEFAULT_SEED}): the same seed gives the same numbers")
         sub.add_argument("--days", help="follow-up in days (> 0); default: the scenario's")
         sub.add_argument("--workers", help="processes to use (default: one per core)")
         sub.add_argument("--plot", metavar="PATH", help="save the Kaplan-Meier figure (.png, .svg or .pdf)")
@@ -171,21 +217,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEFAULT_COHORT_SIZE = 500
+"""Mice (or patients) per group when --n is not given."""
+DEFAULT_SEED = 1
+
+
 def _list() -> str:
-    lines = ["Scenarios (tumorsim show NAME for details):"]
-    for name in scenario_names():
-        lines.append(f"  {name:28s} {load_scenario(name).description}")
-    lines.append("Models:")
-    lines += [f"  {name:28s} {model.title}" for name, model in MODELS.items()]
+    lines = ["Scenarios, by model ('tumorsim show NAME' for details, 'tumorsim run NAME' to run one):"]
+    for model in MODELS.values():
+        names = scenario_names(model.name)
+        if not names:
+            continue
+        width = max(len(name) for name in names)
+        lines += ["", textwrap.fill(f"{model.name}: {model.title}", SHOW_WIDTH)]
+        lines += [textwrap.fill(load_scenario(name).description, SHOW_WIDTH, initial_indent=f"  {name:{width}s}  ",
+                                subsequent_indent=" " * (width + 4), break_on_hyphens=False) for name in names]
+    width = max(len(name) for name in MODELS)
+    lines += ["", "Models (each also runs by its name, with its published parameters):"]
+    lines += [textwrap.fill(model.title, SHOW_WIDTH, initial_indent=f"  {name:{width}s}  ",
+                            subsequent_indent=" " * (width + 4)) for name, model in MODELS.items()]
     return "\n".join(lines)
 
 
-def _show(target: str) -> str:
+SHOW_WIDTH = 100
+"""Characters per line of 'tumorsim show' (without --all): a terminal's width."""
+
+
+def _show(target: str, full: bool) -> str:
     scenario = load_scenario(target)
     lines = [
-        f"{scenario.name}: {scenario.description}",
-        f"Mirrors: {scenario.mirrors}",
-        f"Model: {scenario.model.name} ({scenario.model.title})",
+        *[textwrap.fill(line, SHOW_WIDTH) for line in analysis.heading(scenario)],
+        textwrap.fill(f"Mirrors: {scenario.mirrors}", SHOW_WIDTH),
+        textwrap.fill(f"Model: {scenario.model.name} ({scenario.model.title})", SHOW_WIDTH),
         f"Tumour line: {scenario.tumor_line or '-'}    host: {scenario.host or '-'}    follow-up: {scenario.days:g} days",
         f"File: {scenario.source}",
         "",
@@ -194,20 +257,41 @@ def _show(target: str) -> str:
     lines += [f"  {line}" for line in scenario.schedule.describe()] or ["  (none)"]
     lines += ["", "Initial state:"]
     lines += [f"  {s.name:3s} = {scenario.initial[s.name]:<12.4g} {s.unit:7s} {s.meaning}" for s in scenario.model.states]
-    lines += ["", "Parameters (basis: teaching = chosen for teaching, a guess; public-code = copied from public code, never "
-              "checked in the paper; genotype = set by the tumour line or host):"]
-    rows = [[p.name, p.value, p.unit, p.basis, p.meaning] for p in scenario.parameters.values()]
-    table = analysis.format_table(("parameter", "value", "unit", "basis", "meaning"), rows).splitlines()
-    lines += table[:2]
-    for row, param in zip(table[2:], scenario.parameters.values()):
-        lines += [row, f"      source: {param.source}"]
-        if param.range is not None:
-            lines.append(f"      range for sensitivity analysis: {param.range[0]:g} to {param.range[1]:g}"
-                         + (f" ({param.range_source})" if param.range_source else ""))
+    lines += ["", textwrap.fill("Parameters (basis: teaching = chosen for teaching, a guess; public-code = copied from "
+                                "public code, never checked in the paper; genotype = set by the tumour line or host):",
+                                SHOW_WIDTH)]
+    params = list(scenario.parameters.values())
+    if full:
+        table = analysis.format_table(("parameter", "value", "unit", "basis", "meaning"),
+                                      [[p.name, p.value, p.unit, p.basis, p.meaning] for p in params]).splitlines()
+        lines += table[:2]
+        for row, param in zip(table[2:], params):
+            lines += [row, f"      source: {param.source}"]
+            if param.range is not None:
+                lines.append(f"      range for sensitivity analysis: {param.range[0]:g} to {param.range[1]:g}"
+                             + (f" ({param.range_source})" if param.range_source else ""))
+    else:
+        table = analysis.format_table(("parameter", "value", "basis"),
+                                      [[p.name, _with_unit(p.value, p.unit), p.basis] for p in params]).splitlines()
+        width = len(table[1]) + 2
+        lines += [table[0].ljust(width) + "meaning", table[1] + "  -------"]
+        lines += [row.ljust(width) + _clip(param.meaning, SHOW_WIDTH - width) for row, param in zip(table[2:], params)]
+        lines.append(f"\nSources and ranges of every parameter: tumorsim show {target} --all")
     if scenario.variability:
         lines += ["", "Variability between mice (virtual cohorts: value x exp(sigma z), z standard normal):"]
-        lines += [f"  {v.parameter}: sigma {v.sigma:g} ({v.rationale})" for v in scenario.variability.values()]
+        lines += [f"  {v.parameter}: sigma {v.sigma:g}" + (f" ({v.rationale})" if full else "")
+                  for v in scenario.variability.values()]
     return "\n".join(lines)
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, with '...' where it was cut ('show --all' has it whole)."""
+    return text if len(text) <= width else text[: width - 3].rstrip() + "..."
+
+
+def _with_unit(value: float, unit: str) -> str:
+    number = f"{value:.4g}" if abs(value) < 1e5 else f"{value:.3g}"
+    return number if unit == "1" else f"{number} {unit}"
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
@@ -231,25 +315,57 @@ def _write_outputs(args: argparse.Namespace, csv: list[Output] | None = None, fi
         write_all(csv, args.force)
 
 
+def _changes(args: argparse.Namespace) -> dict:
+    """The changes that run and compare share, as keyword arguments of ``sim.run``."""
+    return {
+        "days": _positive(args.days, "--days"),
+        "parameters": _assignments(args.set, "--set"),
+        "initial": _assignments(args.init, "--init"),
+        "surgery": args.surgery, "dose": args.dose, "dose_start": args.dose_start, "dose_every": args.dose_every,
+        "dose_count": args.dose_count, "deplete": args.deplete,
+        "rtol": _positive(args.rtol, "--rtol", below_one=True),
+        "atol": _positive(args.atol, "--atol"),
+        "names": FLAGS,
+    }
+
+
+def _csv_every(raw: str | None, csv: str | None) -> float | None:
+    """Spacing of the --csv rows [day]: 1 by default, None for 'solver' (every solver step)."""
+    if raw is not None and not csv:
+        raise InputError("--every sets the rows of the --csv table; give --csv PATH too")
+    if raw is not None and raw.strip().lower() == "solver":
+        return None
+    return _positive(raw, "--every") if raw is not None else 1.0
+
+
 def _run(args: argparse.Namespace) -> str:
     _check_outputs(args)
-    result = api.run(
-        args.scenario,
-        days=_positive(args.days, "--days"),
-        parameters=_assignments(args.set, "--set"),
-        initial=_assignments(args.init, "--init"),
-        every=_positive(args.every, "--every"),
-        rtol=_positive(args.rtol, "--rtol", below_one=True),
-        atol=_positive(args.atol, "--atol"),
-        names=FLAGS,
-    )
-    _write_outputs(args, result.csv_outputs(args.csv, "--csv") if args.csv else None,
-                   result.plot()[0, 0].figure if args.plot else None)
+    every = _csv_every(args.every, args.csv)
+    result = api.run(args.scenario, **_changes(args))
+    table = None
+    if args.csv:
+        table = result if every is None else _on_grid(result, every)
+    figure = None
+    if args.plot:
+        from .plotting import plot_result
+
+        figure = np.ravel(plot_result(result))[0].figure
+    _write_outputs(args, table.csv_outputs(args.csv, "--csv") if table else None, figure)
     if args.json:
         return json.dumps(result.to_dict(), indent=2)
     text = [result.summary(), "", "Schedule: " + ("; ".join(result.events) or "none")]
-    text += [f"Wrote {path}" for path in (args.csv, args.plot) if path]
+    if table is not None:
+        rows = "every solver step" if every is None else f"every {every:g} days"
+        text.append(f"Wrote {args.csv} ({len(table.time)} rows, {rows}) and {args.csv}.meta.json")
+    text += [f"Wrote {args.plot}"] if args.plot else []
     return "\n".join(text)
+
+
+def _on_grid(result, every: float):
+    try:
+        return result.on_grid(every)
+    except InputError as exc:
+        raise InputError(str(exc).replace("every (--every)", "--every")) from None
 
 
 def _compare(args: argparse.Namespace) -> str:
@@ -262,29 +378,20 @@ def _compare(args: argparse.Namespace) -> str:
     if args.plot and scenarios[0].model.detection_state is None:
         raise InputError(f"--plot: compare draws the bone burden, which model '{models[0]}' does not have; use "
                          "'tumorsim run NAME --plot PATH' for each scenario")
-    results = api.compare(
-        scenarios,
-        days=_positive(args.days, "--days"),
-        parameters=_assignments(args.set, "--set"),
-        rtol=_positive(args.rtol, "--rtol", below_one=True),
-        atol=_positive(args.atol, "--atol"),
-        names=FLAGS,
-    )
+    arms = api.compare(args.scenarios, **_changes(args))
+    figure = None
     if args.plot:
         from .plotting import plot_burden
 
-        _write_outputs(args, figure=plot_burden(results).figure)
+        figure = plot_burden(arms.results).figure
+    _write_outputs(args, arms.csv_outputs(args.csv, "--csv") if args.csv else None, figure)
     if args.json:
-        return json.dumps({"version": __version__, "results": [r.to_dict() for r in results]}, indent=2)
-    text = [analysis.compare_table(results), ""]
-    changed = analysis.changed_parameters(results[0])
-    if changed:
-        text += [f"Changed for this run in every arm: {', '.join(changed)}. The notes below are the scenarios' own and "
-                 "were written for the default values.", ""]
-    text += [f"{r.name}: {r.scenario.notice}" for r in results if r.scenario.notice]
-    if args.plot:
-        text.append(f"\nWrote {Path(args.plot)}")
-    return "\n".join(text)
+        return json.dumps({"version": __version__, "results": [r.to_dict() for r in arms]}, indent=2)
+    text = [arms.table(), ""]
+    for result in arms:
+        text += [*analysis.heading(result.scenario), *analysis.notice_lines(result.scenario), ""]
+    text += [f"Wrote {path}" for path in (args.csv, args.plot) if path]
+    return "\n".join(text).rstrip()
 
 
 def _cohort(args: argparse.Namespace) -> str:
@@ -294,8 +401,9 @@ def _cohort(args: argparse.Namespace) -> str:
     _check_outputs(args)
     n, seed, workers = check_mice(args.n), check_seed(args.seed), _workers(args.workers)
     days, changes = _positive(args.days, "--days"), _assignments(args.set, "--set")
-    cohorts = [simulate_cohort(api.prepare(name, days=days, parameters=changes, names=FLAGS), n, seed, workers=workers)
-               for name in args.scenarios]
+    arms = distinct_names([api.prepare(name, days=days, parameters=changes, names=FLAGS) for name in args.scenarios],
+                          args.scenarios)
+    cohorts = [simulate_cohort(arm, n, seed, workers=workers) for arm in arms]
     reference = cohorts[0]
     summaries = []
     for cohort in cohorts:
@@ -548,7 +656,7 @@ def _dispatch(argv: Sequence[str] | None) -> str:
     if args.command == "list":
         return _list()
     if args.command == "show":
-        return _show(args.scenario)
+        return _show(args.scenario, args.all)
     commands = {"run": _run, "compare": _compare, "equilibria": _equilibria, "cohort": _cohort,
                 "patients": _patients, "sweep": _sweep, "doses": _doses, "figures": _figures,
                 "sensitivity": _sensitivity, "robustness": _robustness}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,6 +152,7 @@ class Result:
             "parameters": self.parameters,
             "initial": dict(self.scenario.initial),
             "scenario_file": str(self.scenario.source),
+            "changes": list(self.scenario.changes),
             "solver": self.solver,
             "version": self.version,
         }
@@ -165,14 +167,31 @@ class Result:
         rows = [[float(d)] + [float(c[i]) for c in columns] for i, d in enumerate(days)]
         return analysis.format_table(header, rows)
 
-    def to_csv(self, path: str | Path, overwrite: bool = False) -> None:
-        """Write the time course to ``path`` (columns ``time`` then each state).
+    def to_csv(self, path: str | Path, overwrite: bool = False, every: float | None = 1.0) -> None:
+        """Write the time course to ``path``: a ``time`` column, then one per state, each header with its unit.
 
-        The run's parameters, initial state and version go beside it in
-        ``<path>.meta.json``. Both files are written whole or not at all;
-        existing files are kept unless ``overwrite`` is true.
+        ``every`` [day] spaces the rows (default daily; the run is solved again on
+        that grid, so the values are the solver's, not interpolated); ``None``
+        keeps this result's own time points. The run's parameters, initial state
+        and version go beside it in ``<path>.meta.json``. Both files are written
+        whole or not at all; existing files are kept unless ``overwrite`` is true.
         """
-        write_all(self.csv_outputs(path, "path"), overwrite)
+        table = self if every is None else self.on_grid(every)
+        write_all(table.csv_outputs(path, "path"), overwrite)
+
+    def on_grid(self, every: float) -> Result:
+        """The same run, reported every ``every`` days [day] (solved again with the same tolerances)."""
+        from .solver import solve
+
+        return solve(self.scenario, rtol=self.solver["rtol"], atol=self.solver["atol"], every=every,
+                     method=self.solver["method"])
+
+    def column_names(self) -> tuple[str, ...]:
+        """CSV headers: ``time [day]``, then each state with its unit, e.g. ``B [cells]``."""
+        def unit(text: str) -> str:
+            return "dimensionless" if text == "1" else text
+
+        return (f"time [{unit(self.time_unit)}]", *(f"{s.name} [{unit(s.unit)}]" for s in self.scenario.model.states))
 
     def csv_outputs(self, path: str | Path, flag: str) -> list[Output]:
         """The CSV and its ``.meta.json`` as outputs for ``sim.fileio.write_all`` (``flag`` names them in errors)."""
@@ -181,28 +200,29 @@ class Result:
         def write_csv(tmp: Path) -> None:
             with open(tmp, "w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
-                writer.writerow(("time",) + self.state_names)
+                writer.writerow(self.column_names())
                 writer.writerows(np.column_stack([self.time, self.values.T]).tolist())
 
         meta = json.dumps(self.to_dict(), indent=2) + "\n"
         return [Output(path, write_csv, flag),
                 Output(Path(f"{path}.meta.json"), lambda tmp: tmp.write_text(meta, encoding="utf-8"), flag)]
 
-    def plot(self, path: str | Path | None = None, *, axes: np.ndarray | None = None,
+    def plot(self, path: str | Path | None = None, *, show: bool | None = None, axes: np.ndarray | None = None,
              overwrite: bool = False) -> np.ndarray:
         """Plot tumour, immune and interferon panels; returns the array of Axes.
 
         In a notebook the figure appears by itself. In a script give ``path``
-        (``.png``, ``.svg`` or ``.pdf``) to save it, written whole or not at all;
-        an existing file is replaced only with ``overwrite=True``.
+        (``.png``, ``.svg`` or ``.pdf``) to save it, written whole or not at all
+        (an existing file is replaced only with ``overwrite=True``); without a
+        path a script opens a window. ``show=False`` only draws, for you to
+        change the figure first; drawing into your own ``axes`` implies it.
         """
-        from .plotting import plot_result, save_figure
+        from .display import present
+        from .plotting import plot_result
 
-        if path is not None and not isinstance(path, (str, Path)):
-            raise InputError(f"path must be a file name ending in .png, .svg or .pdf, not {path!r:.60}")
         drawn = plot_result(self, axes)
-        if path is not None:
-            save_figure(np.ravel(drawn)[0].figure, [path], overwrite=overwrite)
+        present(np.ravel(drawn)[0].figure, path, False if axes is not None and show is None else show, overwrite,
+                "Result.plot")
         return drawn
 
     def __repr__(self) -> str:
@@ -212,3 +232,19 @@ class Result:
         what = when_text(self) if self.scenario.model.detection_state else f"{self.days:g} {self.time_unit} followed"
         return (f"<Result {self.name!r}: {what}; {len(self.state_names)} states x {len(self.time)} time points "
                 f"(model {self.model})>")
+
+    def _repr_html_(self) -> str:
+        """A notebook shows a result as its summary: what happened, then the headline numbers."""
+        from .analysis import key_numbers
+
+        rows = "".join(f"<tr><td>{html.escape(key)}</td><td>{html.escape(_cell(value))}</td></tr>"
+                       for key, value in key_numbers(self).items())
+        summary = html.escape(self.summary()).replace("\n", "<br>")
+        return (f"<div><p><b>{html.escape(repr(self))}</b></p><p>{summary}</p>"
+                f"<table><tr><th>number</th><th>value</th></tr>{rows}</table></div>")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -34,9 +34,11 @@ PARAMETER_DIR = DATA / "parameters"
 MAX_DAYS = 36_500.0
 """Longest follow-up: a century, far beyond any mouse or patient; more is a typo that would keep the solver busy."""
 
-ARGUMENTS = {"parameters": "parameters", "initial": "initial", "days": "days"}
-"""How errors name the changes ``Scenario.with_changes`` takes: by the Python arguments ..."""
-FLAGS = {"parameters": "--set", "initial": "--init", "days": "--days"}
+ARGUMENTS = {"parameters": "parameters", "initial": "initial", "days": "days", "surgery": "surgery", "dose": "dose",
+             "dose_start": "dose_start", "dose_every": "dose_every", "dose_count": "dose_count", "deplete": "deplete"}
+"""How errors name the changes a run takes (``Scenario.with_changes``, ``sim.treatments``): by the Python arguments ..."""
+FLAGS = {"parameters": "--set", "initial": "--init", "days": "--days", "surgery": "--surgery", "dose": "--dose",
+         "dose_start": "--dose-start", "dose_every": "--dose-every", "dose_count": "--dose-count", "deplete": "--deplete"}
 """... or, for the command line, by its flags."""
 
 _KEYS = {
@@ -65,6 +67,10 @@ class Scenario:
         Initial values set explicitly; other states start at the model's default.
     variability : dict
         Inter-animal spread of parameters, for virtual cohorts.
+    origin : Scenario or None
+        The scenario as shipped (or as written in the user's file) that this one
+        changes; None when this one is exactly that. ``changes`` lists the
+        differences, so printed text can tell a shipped run from a changed one.
 
     ``initial`` and ``schedule`` are derived from these, so a copy made with
     ``dataclasses.replace`` or ``with_changes`` is always consistent.
@@ -83,6 +89,18 @@ class Scenario:
     schedule_entries: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
     initial_overrides: Mapping[str, float] = field(default_factory=dict, repr=False)
     variability: Mapping[str, Variability] = field(default_factory=dict, repr=False)
+    origin: Scenario | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def changes(self) -> tuple[str, ...]:
+        """How this scenario differs from its origin, one plain phrase per change (empty: it is the origin)."""
+        return () if self.origin is None else tuple(differences(self.origin, self))
+
+    @property
+    def as_shipped(self) -> bool:
+        """True when this is a shipped scenario exactly as shipped, so its hand-written text holds for it."""
+        reference = self.origin or self
+        return is_shipped(reference.source) and not self.changes
 
     @cached_property
     def initial(self) -> dict[str, float]:
@@ -127,15 +145,64 @@ class Scenario:
             parameters=self.parameters.override(parameters or {}, f"set by user ({where})", where),
             initial_overrides={**self.initial_overrides,
                                **_checked_initial(initial or {}, self.model, names["initial"])},
-            days=self.days if days is None else _checked_days(days, names["days"]),
+            days=self.days if days is None else checked_days(days, names["days"]),
             schedule_entries=self.schedule_entries if schedule is None else tuple(schedule),
             name=self.name if name is None else name,
             description=self.description if description is None else description,
             variability=_variability(self.variability, variability or {}, self.parameters, Path(where),
                                      "set by user"),
+            origin=self.origin or self,
         )
         changed.schedule  # noqa: B018 - build now, so a bad entry is reported here
         return changed
+
+
+def differences(origin: Scenario, changed: Scenario) -> list[str]:
+    """What ``changed`` does differently from ``origin``, one plain phrase each (names and texts are not compared)."""
+    found = []
+    if changed.days != origin.days:
+        found.append(f"follow-up {changed.days:g} days (was {origin.days:g})")
+    for key, label in (("tumor_line", "tumour line"), ("host", "host")):
+        if getattr(changed, key) != getattr(origin, key):
+            found.append(f"{label} {getattr(changed, key) or '-'} (was {getattr(origin, key) or '-'})")
+    found += [f"{name} = {param.value:g} (was {origin.parameters[name].value:g})"
+              for name, param in changed.parameters.items()
+              if name in origin.parameters and param.value != origin.parameters[name].value]
+    found += [f"initial {name} = {changed.initial[name]:g} (was {origin.initial[name]:g})"
+              for name in changed.initial_overrides if changed.initial[name] != origin.initial[name]]
+    now, before = changed.schedule.brief(), origin.schedule.brief()
+    added, removed = [p for p in now if p not in before], [p for p in before if p not in now]
+    if added and removed:
+        found.append(f"treatment: {'; '.join(added)} (was: {'; '.join(removed)})")
+    elif added:
+        found.append(f"treatment added: {'; '.join(added)}")
+    elif removed:
+        found.append(f"treatment removed: {'; '.join(removed)}")
+    found += [f"variability of {name}: sigma {spread.sigma:g} (was {origin.variability[name].sigma:g})"
+              if name in origin.variability else f"variability of {name}: sigma {spread.sigma:g} (was none)"
+              for name, spread in changed.variability.items()
+              if name not in origin.variability or spread.sigma != origin.variability[name].sigma]
+    return found
+
+
+def is_shipped(source: Path) -> bool:
+    """True for a file that ships with tumorsim (a scenario, or a model's parameter file)."""
+    return source.parent.resolve() in (SCENARIO_DIR.resolve(), PARAMETER_DIR.resolve())
+
+
+def distinct_names(scenarios: Sequence[Scenario], labels: Sequence[str]) -> list[Scenario]:
+    """The scenarios, renamed where two share a name, so every arm of one command has its own label.
+
+    A clashing arm is named by ``labels`` (what the user typed for it: a name or
+    a file's path), then numbered if that still clashes. Renaming changes no value.
+    """
+    names = [s.name for s in scenarios]
+    names = [label if names.count(name) > 1 else name for name, label in zip(names, labels)]
+    numbered = []
+    for k, name in enumerate(names):
+        count = names[:k].count(name)
+        numbered.append(name if names.count(name) == 1 else f"{name} ({count + 1})")
+    return [s if s.name == name else replace(s, name=name) for s, name in zip(scenarios, numbered)]
 
 
 def scenario_names(model: str | None = None) -> list[str]:
@@ -192,23 +259,33 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     if not isinstance(schedule_entries, list):
         raise InputError(f"{where}: 'schedule' must be a list of [[schedule]] tables")
     initial_overrides = _checked_initial(_table(data, "initial", where), model, where)
+    name, origin = _name_and_origin(_text(data, "name", path.stem, where), path)
     scenario = Scenario(
-        name=_text(data, "name", path.stem, where),
+        name=name,
         description=_text(data, "description", "", where),
         mirrors=_text(data, "mirrors", "", where),
         notice=_text(data, "notice", "", where),
         model=model,
         parameters=params,
-        days=_checked_days(data.get("days", 120.0), f"{where}: 'days'"),
+        days=checked_days(data.get("days", 120.0), f"{where}: 'days'"),
         source=path,
         tumor_line=tumor_line,
         host=host,
         schedule_entries=tuple(schedule_entries),
         initial_overrides=initial_overrides,
         variability=_variability(defaults.variability, _table(data, "variability", where), params, path),
+        origin=origin,
     )
     scenario.schedule  # noqa: B018 - build now, so a bad entry is reported on loading
     return scenario
+
+
+def _name_and_origin(name: str, path: Path) -> tuple[str, Scenario | None]:
+    """A user's file keeps its own name unless that is a shipped scenario's (a copy): then it is named after the
+    file, and the shipped scenario becomes its origin, so the run reports what the copy changed."""
+    if is_shipped(path) or name not in scenario_names():
+        return name, None
+    return path.stem, load_scenario(name)
 
 
 def _text(data: Mapping[str, Any], key: str, default: str, where: str) -> str:
@@ -280,7 +357,7 @@ def _checked_initial(values: Mapping[str, Any], model: Model, where: str) -> dic
     return checked
 
 
-def _checked_days(raw: Any, what: str) -> float:
+def checked_days(raw: Any, what: str) -> float:
     try:
         days = checked_number(raw, what)
     except InputError:

@@ -94,6 +94,26 @@ class Schedule:
                         if culled_on is not None and day >= culled_on else "")
                 for day, text in sorted(lines)]
 
+    def brief(self) -> list[str]:
+        """One phrase per kind of event, in order of first use: 'interferon dose of 1e+05 IU on days 1-28,
+        every 3 days (10 doses)'."""
+        by_label: dict[str, list[float]] = {}
+        for jump in self.jumps:
+            by_label.setdefault(jump.label, []).append(jump.day)
+        phrases = [(days[0], f"{label} on {_days_text(days)}") for label, days in by_label.items()]
+        phrases += [(w.start, f"{w.label} on days {w.start:g}-{w.stop:g}") for w in self.windows]
+        return [text for _, text in sorted(phrases)]
+
+
+def _days_text(days: Sequence[float]) -> str:
+    """'day 14', 'days 1-28, every 3 days (10 doses)' or 'days 1, 2, 9'."""
+    if len(days) == 1:
+        return f"day {days[0]:g}"
+    steps = {round(b - a, 9) for a, b in zip(days[:-1], days[1:])}
+    if len(steps) == 1:
+        return f"days {days[0]:g}-{days[-1]:g}, every {steps.pop():g} days ({len(days)} doses)"
+    return "days " + ", ".join(f"{d:g}" for d in days)
+
 
 def build_schedule(entries: Sequence[Mapping[str, Any]], model: Model, parameters: Mapping[str, float], where: str,
                    days: float = float("inf")) -> Schedule:

@@ -71,7 +71,7 @@ def solve(
         return _solve(scenario, rtol, atol, every, method)
     except _OverBudget as exc:
         raise InputError(f"{scenario.name}: stopped: {exc}; an initial state or parameter is probably extreme "
-                         "(check the --init and --set values, or loosen --rtol/--atol)") from None
+                         "(check the changed initial states and parameters, or loosen the tolerances rtol/atol)") from None
 
 
 def _solve(scenario: Scenario, rtol: float, atol: float, every: float | None, method: str) -> Result:
@@ -124,7 +124,7 @@ def _solve(scenario: Scenario, rtol: float, atol: float, every: float | None, me
         y = coords.to_states(sol.y[:, -1])
 
     if worst_negative < -NEGATIVE_SLACK * atol:
-        raise SolverError(f"{scenario.name}: a state went negative ({worst_negative:.3g}); tighten --atol/--rtol")
+        raise SolverError(f"{scenario.name}: a state went negative ({worst_negative:.3g}); tighten the tolerances (rtol/atol)")
     return Result(
         scenario=scenario,
         time=np.concatenate(times),

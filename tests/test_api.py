@@ -120,10 +120,10 @@ def test_table_values_follow_the_run(restored):
 
 def test_to_csv(restored, tmp_path):
     path = tmp_path / "restored.csv"
-    restored.to_csv(path)
+    restored.to_csv(path, every=None)
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == ["time", *STATES]
+    assert rows[0] == ["time [day]", *[f"{s} [{restored.units[s]}]".replace("[1]", "[dimensionless]") for s in STATES]]
     data = np.array(rows[1:], dtype=float)
     np.testing.assert_allclose(data[:, 0], restored.time, rtol=1e-15)
     np.testing.assert_allclose(data[:, 1:].T, restored.values, rtol=1e-15)
@@ -294,5 +294,14 @@ def test_result_to_dict_is_json_ready(restored):
 
 def test_summary_names_parameters_the_user_changed():
     changed = sim.run("irf7-restored", days=30, parameters={"cd8_kill_max": 0.2}).summary()
-    assert "Changed for this run" in changed and "cd8_kill_max = 0.2" in changed
-    assert "Changed for this run" not in sim.run("irf7-restored", days=30).summary()
+    assert "Changes: follow-up 30 days (was 120); cd8_kill_max = 0.2 (was 0.5)." in changed
+    assert "Changes:" not in sim.run("irf7-restored").summary()
+
+
+def test_to_csv_is_daily_by_default_and_solved_not_interpolated(restored, tmp_path):
+    path = tmp_path / "daily.csv"
+    restored.to_csv(path)
+    data = np.loadtxt(path, delimiter=",", skiprows=1)
+    np.testing.assert_array_equal(data[:, 0], np.arange(restored.days + 1))
+    exact = sim.run("irf7-restored", days=restored.days, every=1.0)
+    np.testing.assert_allclose(data[:, 1:].T, exact.values, rtol=1e-12)

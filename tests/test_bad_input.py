@@ -51,10 +51,11 @@ FLAG_CASES = [
     (["run", "irf7-silenced", "--days", "nan"], ["--days"]),
     (["run", "irf7-silenced", "--days", "inf"], ["--days"]),
     (["compare", "irf7-silenced", "66cl4", "--days", "0"], ["--days", "> 0"]),
-    (["run", "irf7-silenced", "--every", "0"], ["--every", "> 0"]),
-    (["run", "irf7-silenced", "--every", "-2"], ["--every", "> 0"]),
-    (["run", "irf7-silenced", "--every", "abc"], ["--every", "abc", "> 0"]),
-    (["run", "irf7-silenced", "--every", "500"], ["--every", "follow-up"]),
+    (["run", "irf7-silenced", "--every", "1"], ["--every", "--csv"]),
+    (["run", "irf7-silenced", "--csv", "x.csv", "--every", "0"], ["--every", "> 0"]),
+    (["run", "irf7-silenced", "--csv", "x.csv", "--every", "-2"], ["--every", "> 0"]),
+    (["run", "irf7-silenced", "--csv", "x.csv", "--every", "abc"], ["--every", "abc", "> 0"]),
+    (["run", "irf7-silenced", "--csv", "x.csv", "--every", "500"], ["--every", "follow-up"]),
     (["run", "irf7-silenced", "--rtol", "2"], ["--rtol", "between 0 and 1"]),
     (["run", "irf7-silenced", "--rtol", "0"], ["--rtol", "between 0 and 1"]),
     (["run", "irf7-silenced", "--rtol", "-0.1"], ["--rtol", "between 0 and 1"]),
@@ -231,7 +232,9 @@ def test_csv_force_replaces(cli, tmp_path):
     Path(f"{path}.meta.json").write_text("old\n", encoding="utf-8")
     outcome = cli("run", "irf7-silenced", "--csv", path, "--force")
     assert outcome.code == 0, outcome.err
-    assert path.read_text(encoding="utf-8").startswith("time,P,C,B,N,L,M,Q,I,S\n")
+    assert path.read_text(encoding="utf-8").startswith(
+        "time [day],P [cells],C [cells],B [cells],N [cells],L [cells],M [cells],Q [dimensionless],I [IU/mL],"
+        "S [dimensionless]\n")
     assert Path(f"{path}.meta.json").read_text(encoding="utf-8").startswith("{")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.csv", "mine.csv.meta.json"]
 

@@ -447,7 +447,7 @@ def test_run_command_writes_the_csv_of_the_issue(cli, tmp_path):
                   "--csv", out)
     assert outcome.code == 0, outcome.err
     header, data = read_csv(out)
-    assert header == ["time", "E", "T"]
+    assert header == ["time [day]", "E [cells]", "T [cells]"]
     assert data.shape == (1001, 3)
     assert np.array_equal(data[:, 0], np.arange(1001.0))
     assert data[0, 1] == pytest.approx(1.3e4 / 0.05) and data[0, 2] == pytest.approx(2e8), "E starts at s/d of --set"
@@ -465,7 +465,8 @@ def test_run_every_day_to_csv_works_for_every_model(model, cli, tmp_path):
     _, tight_data = read_csv(tight)
     days = sim.get_model(model).default_days
     ended = sim.run(model).endpoint_day  # the irf7 model without surgery reaches the humane endpoint
-    assert header == ["time", *sim.get_model(model).state_names]
+    assert [h.split(" [")[0] for h in header] == ["time", *sim.get_model(model).state_names]
+    assert all(h.endswith("]") for h in header), "every header carries its unit"
     assert data.shape == (math.floor(days if ended is None else ended) + 1, len(header))
     assert np.all(np.isfinite(data)) and np.all(data >= 0)
     # --rtol/--atol reach the solver, and the default run is already converged to well under 1 %

@@ -39,16 +39,44 @@ def test_list_shows_every_scenario_and_the_model(cli):
     lines = outcome.out.splitlines()
     names = sim.scenario_names()
     assert len(sim.scenario_names("irf7")) == 10
+    flat = " ".join(outcome.out.split())
     for name in names:
-        matching = [line for line in lines if line.split() and line.split()[0] == name]
+        matching = [line for line in lines if line.startswith(f"  {name} ")]
         assert len(matching) == 1, name
-        assert sim.load_scenario(name).description in matching[0]
+        assert f"{name} {' '.join(sim.load_scenario(name).description.split())}" in flat
     assert any(line.split() and line.split()[0] == "irf7" for line in lines)
+    assert max(len(line) for line in lines) <= 100
+
+
+def test_list_groups_scenarios_under_their_model_with_aligned_descriptions(cli):
+    lines = cli("list").out.splitlines()
+    for model in sim.MODELS:
+        names = sim.scenario_names(model)
+        if not names:
+            continue
+        heading = next(i for i, line in enumerate(lines) if line.startswith(f"{model}: "))
+        rows = [line for line in lines[heading + 1: heading + 1 + 3 * len(names)]
+                if line[2:3] != " " and line.split() and line.split()[0] in names]
+        assert [row.split()[0] for row in rows] == names, model
+        starts = {len(row) - len(row[2 + len(row.split()[0]):].lstrip()) for row in rows}
+        assert len(starts) == 1, f"descriptions of {model} start in one column"
+
+
+@pytest.mark.parametrize("name", sim.scenario_names())
+def test_show_is_compact_and_all_gives_the_whole_table(name, cli):
+    short, full = cli("show", name).out, cli("show", name, "--all").out
+    assert max(len(line) for line in short.splitlines()) <= 100
+    scenario = sim.load_scenario(name)
+    assert len(short.splitlines()) < len(full.splitlines())
+    for param in scenario.parameters.values():
+        row = next(line for line in short.splitlines() if line.split() and line.split()[0] == param.name)
+        assert float(row.split()[1]) == pytest.approx(param.value, rel=1e-3) and f" {param.basis} " in row
+        assert f"source: {param.source}" in full
 
 
 @pytest.mark.parametrize("name", ["irf7-silenced", "ifn-dosed", "irf7-restored-cd8-depleted", "66cl4"])
 def test_show_lists_every_parameter_with_value_unit_and_source(name, cli):
-    outcome = cli("show", name)
+    outcome = cli("show", name, "--all")
     assert outcome.code == 0, outcome.err
     lines = outcome.out.splitlines()
     scenario = sim.load_scenario(name)
@@ -65,7 +93,7 @@ def test_show_lists_every_parameter_with_value_unit_and_source(name, cli):
 
 
 def test_show_reports_where_a_preset_value_comes_from(cli):
-    out = cli("show", "irf7-restored-ifnar-ko").out
+    out = cli("show", "irf7-restored-ifnar-ko", "--all").out
     assert "tumor line 4T1.2-Irf7" in out
     assert "host ifnar1-ko" in out
 
@@ -129,12 +157,13 @@ def test_run_prints_a_plain_summary(cli, runs):
 
 def test_run_csv_writes_time_course_and_sidecar(cli, tmp_path, runs):
     path = tmp_path / "course.csv"
-    outcome = cli("run", "irf7-silenced", "--csv", path)
+    outcome = cli("run", "irf7-silenced", "--csv", path, "--every", "solver")
     assert outcome.code == 0, outcome.err
     header, rows = read_csv(path)
-    assert header == ["time", *STATES]
+    assert header == CSV_HEADER
     result = runs["irf7-silenced"]
     assert len(rows) == len(result.time)
+    assert f"({len(rows)} rows, every solver step)" in outcome.out
     assert rows[0][0] == 0.0 and rows[-1][0] == pytest.approx(result.days)
     assert rows[-1][3] == pytest.approx(result.final["B"])
     meta = strict_json(Path(f"{path}.meta.json").read_text(encoding="utf-8"))
@@ -143,13 +172,20 @@ def test_run_csv_writes_time_course_and_sidecar(cli, tmp_path, runs):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["course.csv", "course.csv.meta.json"]  # no temporaries left
 
 
-def test_run_csv_every_gives_one_row_per_step(cli, tmp_path):
+CSV_HEADER = ["time [day]", "P [cells]", "C [cells]", "B [cells]", "N [cells]", "L [cells]", "M [cells]",
+              "Q [dimensionless]", "I [IU/mL]", "S [dimensionless]"]
+
+
+def test_run_csv_is_daily_by_default(cli, tmp_path):
     path = tmp_path / "sixteen.csv"
-    assert cli("run", "irf7-silenced", "--every", "1", "--days", "16", "--csv", path).code == 0
+    outcome = cli("run", "irf7-silenced", "--days", "16", "--csv", path)
+    assert outcome.code == 0, outcome.err
     header, rows = read_csv(path)
-    assert header == ["time", *STATES]
-    assert len(rows) == 17
+    assert header == CSV_HEADER and "B [cells]" in header and "I [IU/mL]" in header
     assert [r[0] for r in rows] == [float(d) for d in range(17)]
+    assert "(17 rows, every 1 days)" in outcome.out
+    assert cli("run", "irf7-silenced", "--days", "16", "--every", "4", "--csv", tmp_path / "four.csv").code == 0
+    assert [r[0] for r in read_csv(tmp_path / "four.csv")[1]] == [0.0, 4.0, 8.0, 12.0, 16.0]
 
 
 def test_set_changes_the_run(cli, day_of):
@@ -273,7 +309,7 @@ def test_console_script(tmp_path):
     assert ran.returncode == 0, ran.stderr
     assert strict_json(ran.stdout)["days"] == 30.0
     header, rows = read_csv(tmp_path / "out.csv")
-    assert header == ["time", *STATES] and len(rows) == 31
+    assert header == CSV_HEADER and len(rows) == 31
     version = _process([script, "--version"], tmp_path)
     assert version.returncode == 0 and sim.__version__ in version.stdout
 
@@ -289,7 +325,7 @@ def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
 
 
 def test_show_prints_ranges_and_variability(cli):
-    outcome = cli("show", "irf7-restored")
+    outcome = cli("show", "irf7-restored", "--all")
     assert outcome.code == 0, outcome.err
     scenario = sim.load_scenario("irf7-restored")
     ranged = [p for p in scenario.parameters.values() if p.range is not None]

@@ -128,7 +128,9 @@ def test_a_variability_table_in_a_scenario_file_adds_a_spread_without_changing_t
     assert copied.variability["basal_ifn_production"].sigma == 0.4
     assert copied.variability["primary_growth_rate"].sigma == 0.2  # replaced
     assert copied.variability["bone_seeding_fraction"] == shipped.variability["bone_seeding_fraction"]  # kept
-    before, after = sample_parameters(shipped, 100, 8), sample_parameters(copied, 100, 8)
+    assert copied.name == "varied"  # a copy is named after its file, so it draws its own mice ...
+    same_stream = replace(copied, name=shipped.name)  # ... here it takes the shipped arm's draws
+    before, after = sample_parameters(shipped, 100, 8), sample_parameters(same_stream, 100, 8)
     assert np.array_equal(before["bone_seeding_fraction"], after["bone_seeding_fraction"])
     # the same normal draws, scaled by the new spread: twice the log-deviation from the median
     rate = shipped.parameters["primary_growth_rate"].value
@@ -412,11 +414,14 @@ def test_cohort_bad_values_get_one_line_naming_the_flag(extra, flag, cli, tmp_pa
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
-@pytest.mark.parametrize("flag", ["--n", "--seed"])
-def test_cohort_requires_n_and_seed(flag, cli):
-    argv = {"--n": "5", "--seed": "1"}
-    del argv[flag]
-    assert_one_line_error(cli("cohort", "irf7-silenced", *[x for pair in argv.items() for x in pair]), flag)
+def test_cohort_defaults_to_500_mice_and_seed_1_and_says_so(cli):
+    outcome = cli("cohort", "irf7-silenced", "--days", "40", "--json")
+    assert outcome.code == 0, outcome.err
+    summary = strict_json(outcome.out)["cohorts"][0]
+    assert summary["n"] == 500 and summary["seed"] == 1
+    assert summary == strict_json(cli("cohort", "irf7-silenced", "--days", "40", "--n", "500", "--seed", "1",
+                                      "--json").out)["cohorts"][0]
+    assert "from seed 1" in cli("cohort", "irf7-silenced", "--days", "40", "--n", "20").out
 
 
 @pytest.mark.parametrize("flag", ["--n", "--seed"])

@@ -138,7 +138,7 @@ def test_concurrent_writers_without_force_do_not_clobber(tmp_path):
     loser = next(err for code, err in outcomes if code == 2)
     assert loser.count("\n") == 1 and "Traceback" not in loser and "same.csv" in loser
     assert _files(tmp_path) == ["same.csv", "same.csv.meta.json"]
-    assert target.read_text(encoding="utf-8").startswith("time,P,")
+    assert target.read_text(encoding="utf-8").startswith("time [day],P [cells],")
 
 
 # --- signals ---------------------------------------------------------------------------------------
@@ -216,7 +216,7 @@ def test_a_full_standard_output_is_one_line():
      ["--steps", "2,000"]),
     (["sweep", "irf7-silenced", "--parameter", "nk_kill", "--from", "1e-7", "--to", "1e-6", "--steps", "2000",
       "--n", "5000"], ["mice", "--n"]),
-    (["run", "irf7-silenced", "--every", "1e-6"], ["--every", "1,000,000"]),
+    (["run", "irf7-silenced", "--csv", "x.csv", "--every", "1e-6"], ["--every", "1,000,000"]),
     (["sensitivity", "irf7-restored", "--global", "--n", str(2**40)], ["--n", "power of 2"]),
     (["robustness", "--n", "10000000"], ["--n", "100,000"]),
     (["doses", "--amounts", ",".join(["1e5"] * 200), "--intervals", "1,2,3,4,5", "--starts", "1,2,3"], ["dose grid", "2,000"]),
