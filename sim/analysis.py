@@ -122,11 +122,14 @@ def heading(scenario: Scenario) -> list[str]:
 
 
 def title(scenario: Scenario, width: int = 110) -> str:
-    """A figure's title: the name and description, or for a changed scenario its name and what changed."""
-    if not scenario.changes:
+    """A figure's title: the name and description, or for a changed scenario its name and what changed.
+
+    A scenario given a new description along with its changes (by a script, say) keeps that description.
+    """
+    origin = scenario.origin or scenario
+    if not scenario.changes or scenario.description != origin.description:
         text = f"{scenario.name}: {scenario.description}"
     else:
-        origin = scenario.origin or scenario
         source = "" if origin.name == scenario.name else f" from '{origin.name}'"
         text = f"{scenario.name}, changed{source}: {'; '.join(scenario.changes)}"
     return textwrap.fill(text, width)

@@ -17,6 +17,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import analysis
 from .fileio import Output, check_figure_path, write_all
 
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ def plot_result(result: Result, axes: np.ndarray | None = None) -> np.ndarray:
         for ax in flat:
             mark_schedule(ax, result)
         key = _schedule_key(result)
-        flat[0].figure.suptitle(f"{result.name}: {result.scenario.description}" + (f"\n{key}" if key else ""), fontsize=10)
+        flat[0].figure.suptitle(analysis.title(result.scenario) + (f"\n{key}" if key else ""), fontsize=10)
     return axes
 
 

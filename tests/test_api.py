@@ -138,7 +138,7 @@ def test_to_csv(restored, tmp_path):
 
 
 def test_plot_returns_axes(restored):
-    axes = restored.plot()
+    axes = restored.plot(show=False)
     flat = np.ravel(axes)
     assert len(flat) == 4
     assert all(isinstance(ax, Axes) for ax in flat)

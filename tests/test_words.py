@@ -159,4 +159,8 @@ def test_changed_runs_plot_titles_do_not_present_the_shipped_description(tmp_pat
     result = sim.run("ifn-dosed", dose="none")
     axes = result.plot(show=False)
     title = np.ravel(axes)[0].figure._suptitle.get_text()
-    assert "changed" in title and "every 3 days" not in title.splitlines()[0]
+    assert title.startswith("ifn-dosed, changed: treatment removed: interferon dose")
+    assert result.scenario.description not in " ".join(title.split())
+    described = sim.run(result.scenario.with_changes(description="4T1.2 without interferon"))
+    assert np.ravel(described.plot(show=False))[0].figure._suptitle.get_text().startswith(
+        "ifn-dosed: 4T1.2 without interferon")
