@@ -504,14 +504,28 @@ def _sweep(args: argparse.Namespace) -> str:
     if args.json:
         return json.dumps({"version": __version__, **result.to_dict()}, indent=2)
     header = [f"{args.parameter} [{result.unit}]"] + [f"{name}: metastasis day" for name in result.scenarios]
-    rows = [[float(v)] + [f"culled day {e:.1f}" if culled else None if np.isnan(d) else float(d)
-                          for d, e, culled in zip(result.metastasis_day[:, k], result.endpoint_day[:, k],
-                                                  result.culled[:, k])]
+    rows = [[float(v)] + [_day_cell(d, e) for d, e in zip(result.metastasis_day[:, k], result.endpoint_day[:, k])]
             for k, v in enumerate(result.values)]
-    notes = [f"'none': no bone metastasis within {result.follow_up:g} days."]
-    if result.culled.any():
-        notes.append("'culled': the primary tumour reached the humane endpoint before any bone metastasis was detected.")
-    return "\n".join([analysis.format_table(header, rows), "", *notes])
+    return "\n".join([analysis.format_table(header, rows), "", *_day_notes(rows, result.follow_up)])
+
+
+def _day_cell(metastasis: float, endpoint: float) -> float | str:
+    """A metastasis day [day] for a table: the day, 'culled day D' (humane endpoint first) or 'free'."""
+    if not np.isnan(endpoint) and (np.isnan(metastasis) or endpoint < metastasis):
+        return f"culled day {endpoint:.1f}"
+    return "free" if np.isnan(metastasis) else float(metastasis)
+
+
+def _day_notes(rows: Sequence[Sequence[object]], follow_up: float) -> list[str]:
+    """What the words in a column of ``_day_cell``s mean, for the words that appear."""
+    cells = [str(cell) for row in rows for cell in row]
+    notes = []
+    if "free" in cells:
+        notes.append(f"'free': no bone metastasis within the {follow_up:g} days of follow-up.")
+    if any(cell.startswith("culled") for cell in cells):
+        notes.append("'culled day D': the primary tumour reached the humane endpoint before any bone metastasis was "
+                     "detected.")
+    return notes
 
 
 def _finite(raw: str, flag: str) -> float:
@@ -526,7 +540,7 @@ def _finite(raw: str, flag: str) -> float:
 
 def _doses(args: argparse.Namespace) -> str:
     from .cohort import check_seed
-    from .sweeps import dose_grid
+    from .sweeps import COURSE_DAYS, dose_grid
 
     _check_outputs(args)
     grid = dose_grid(args.scenario, _numbers(args.amounts, "--amounts"), _numbers(args.intervals, "--intervals"),
@@ -538,13 +552,15 @@ def _doses(args: argparse.Namespace) -> str:
         _write_outputs(args, figure=np.ravel(plot_dose_grid(grid))[0].figure)
     if args.json:
         return json.dumps({"version": __version__, **grid.to_dict()}, indent=2)
-    rows = [[float(s), float(i), float(a), None if np.isnan(grid.metastasis_day[k, j, m]) else
-             float(grid.metastasis_day[k, j, m])]
+    rows = [[float(s), float(i), float(a), _day_cell(grid.metastasis_day[k, j, m], grid.endpoint_day[k, j, m])]
             for k, s in enumerate(grid.starts) for j, i in enumerate(grid.intervals) for m, a in enumerate(grid.amounts)]
+    untreated = _day_cell(grid.untreated, grid.untreated_endpoint)
+    without = (f"metastasis on day {untreated:.1f}" if isinstance(untreated, float) else
+               f"no bone metastasis within {grid.follow_up:g} days" if untreated == "free" else untreated)
     return "\n".join([
         analysis.format_table(("first dose [day]", "every [days]", "dose [IU]", "metastasis day"), rows), "",
-        f"Without interferon: metastasis on day {grid.untreated:.1f}. Each course lasts four weeks; "
-        f"'none': no metastasis within {grid.follow_up:g} days.",
+        f"Without interferon: {without}. Each course gives doses for four weeks ({COURSE_DAYS:g} days).",
+        *_day_notes(rows, grid.follow_up),
     ])
 
 

@@ -152,8 +152,9 @@ class DoseGrid:
     """Metastasis day for every interferon dose x interval x start day.
 
     ``metastasis_day`` and ``median_survival`` have shape (starts, intervals, amounts) [day],
-    NaN where no metastasis (or no median) within follow-up; ``untreated`` is the
-    scenario without interferon.
+    NaN where no metastasis (or no median) within follow-up; ``endpoint_day`` [day]
+    of the same shape is when the primary reached the humane endpoint (NaN: never);
+    ``untreated`` and ``untreated_endpoint`` are the scenario without interferon.
     """
 
     scenario: str
@@ -164,6 +165,8 @@ class DoseGrid:
     median_survival: np.ndarray | None
     untreated: float
     follow_up: float
+    endpoint_day: np.ndarray | None = None
+    untreated_endpoint: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -175,6 +178,9 @@ class DoseGrid:
             "untreated_metastasis_day": None if np.isnan(self.untreated) else self.untreated,
             "follow_up": self.follow_up,
             "metastasis_day": [[_nulls(row) for row in block] for block in self.metastasis_day],
+            "endpoint_day": None if self.endpoint_day is None else [
+                [_nulls(row) for row in block] for block in self.endpoint_day],
+            "untreated_endpoint_day": None if np.isnan(self.untreated_endpoint) else self.untreated_endpoint,
             "median_survival": None if self.median_survival is None else [
                 [_nulls(row) for row in block] for block in self.median_survival],
         }
@@ -214,8 +220,9 @@ def dose_grid(
     shape = (len(starts), len(intervals), len(amounts))
     days = np.array([o[0] for o in outcomes[1:]]).reshape(shape)
     medians = np.array([np.nan if o[1] is None else o[1] for o in outcomes[1:]]).reshape(shape) if cohort_n else None
+    endpoints = np.array([o[2] for o in outcomes[1:]]).reshape(shape)
     return DoseGrid(base.name, np.asarray(amounts, float), np.asarray(intervals, float), np.asarray(starts, float),
-                    days, medians, outcomes[0][0], base.days)
+                    days, medians, outcomes[0][0], base.days, endpoints, outcomes[0][2])
 
 
 @dataclass(frozen=True)

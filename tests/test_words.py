@@ -164,3 +164,18 @@ def test_changed_runs_plot_titles_do_not_present_the_shipped_description(tmp_pat
     described = sim.run(result.scenario.with_changes(description="4T1.2 without interferon"))
     assert np.ravel(described.plot(show=False))[0].figure._suptitle.get_text().startswith(
         "ifn-dosed: 4T1.2 without interferon")
+
+
+def test_dose_grid_and_sweep_tables_say_free_or_culled_never_nan(cli):
+    doses = cli("doses", "irf7-restored", "--amounts", "1e5", "--intervals", "3", "--starts", "1")
+    assert doses.code == 0, doses.err
+    assert "Without interferon: no bone metastasis within 120 days." in doses.out
+    assert doses.out.splitlines()[2].split()[-1] == "free" and not re.search(r"\bnan\b|\bnone\b", doses.out)
+    sweep = cli("sweep", "irf7-silenced", "--parameter", "primary_growth_rate", "--from", "0.05", "--to", "0.3",
+                "--steps", "2")
+    rows = sweep.out.splitlines()
+    early, fast = sim.run("irf7-silenced", parameters={"primary_growth_rate": 0.05}), sim.run(
+        "irf7-silenced", parameters={"primary_growth_rate": 0.3})
+    assert float(rows[2].split()[-1]) == pytest.approx(early.metastasis_day, abs=0.01)
+    assert fast.fate == "culled" and rows[3].endswith(f"culled day {fast.endpoint_day:.1f}")
+    assert "'culled day D'" in sweep.out and "'free'" not in sweep.out
