@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
+import os
+
+import pytest
 
 
 def strict_json(text: str):
@@ -29,3 +33,18 @@ def assert_one_line_error(outcome, *fragments: str) -> None:
 def never(day: float | None) -> float:
     """A metastasis day or median with None (none within follow-up) read as never."""
     return math.inf if day is None else day
+
+
+def require_extra(module: str, extra: str):
+    """Import ``module`` for a test of the optional extra ``extra``.
+
+    Without it the test is skipped, so a machine without the extra still runs
+    the rest; CI sets TUMORSIM_REQUIRE_EXTRAS=1 and installs every extra, and
+    there a missing module fails the test instead of hiding it.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if os.environ.get("TUMORSIM_REQUIRE_EXTRAS"):
+            pytest.fail(f"{module} is missing, but CI installs every extra: pip install -e '.[{extra}]'")
+        pytest.skip(f"needs the '{extra}' extra: pip install -e '.[{extra}]'")
