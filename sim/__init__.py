@@ -11,6 +11,7 @@ cancer cells that silence Irf7 escape NK and CD8+ T cells and seed bone.
 
 from .api import compare, prepare, run
 from .errors import InputError, SolverError
+from .exchange import export
 from .models import MODELS, get_model
 from .result import Result
 from .scenarios import Scenario, load_scenario, scenario_names
@@ -24,6 +25,7 @@ __all__ = [
     "SolverError",
     "__version__",
     "compare",
+    "export",
     "get_model",
     "load_scenario",
     "prepare",

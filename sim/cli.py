@@ -186,6 +186,22 @@ def build_parser() -> argparse.ArgumentParser:
     robustness.add_argument("--json", action="store_true", help="print a machine-readable result instead of text")
     robustness.add_argument("--force", action="store_true", help="replace output files that already exist")
 
+    export = _command(commands, "export", "write a scenario's model as SBML (Level 3 Version 2) or Antimony",
+                      ["tumorsim export irf7-restored --out irf7-restored.xml",
+                       "tumorsim export ifn-dosed --format antimony --out ifn-dosed.ant",
+                       "tumorsim export irf7-silenced --set irf7_activity=0.5 --out half.xml"],
+                      "The file holds the equations (traced from the right-hand side tumorsim integrates), the "
+                      "parameter values with their meaning, source and basis, the initial state, the schedule as "
+                      "events, units, and the metastasis detection and humane endpoint as events that set flags. "
+                      "Open it in COPASI (File > Import SBML), tellurium or libroadrunner. Needs the 'sbml' extra.")
+    export.add_argument("scenario", help="scenario name or TOML file")
+    export.add_argument("--format", default="sbml", choices=("sbml", "antimony"), help="file format (default sbml)")
+    export.add_argument("--out", metavar="PATH", help="file to write (default: print to standard output)")
+    export.add_argument("--days", help="follow-up in days (> 0); default: the scenario's")
+    export.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
+                        help="change a parameter (repeatable)")
+    export.add_argument("--force", action="store_true", help="replace the output file if it exists")
+
     figures = _command(commands, "figures", "regenerate the whole figure gallery (runs every experiments/ script)",
                        ["tumorsim figures --out figures"],
                        "Needs the source checkout (git clone, then pip install -e .): the scripts are not installed.")
@@ -602,6 +618,20 @@ def _robustness(args: argparse.Namespace) -> str:
     return "\n".join([result.summary(), *([f"Wrote {args.plot}"] if args.plot else [])])
 
 
+def _export(args: argparse.Namespace) -> str:
+    from .exchange import export
+
+    if args.out:
+        check_targets([(Path(args.out), "--out")], args.force)
+    scenario = api.prepare(args.scenario, days=_positive(args.days, "--days"), parameters=_assignments(args.set, "--set"),
+                           names=FLAGS)
+    text = export(scenario, args.format)
+    if not args.out:
+        return text.rstrip("\n")
+    write_all([Output(Path(args.out), lambda tmp: tmp.write_text(text, encoding="utf-8"), "--out")], args.force)
+    return f"Wrote {args.out} ({args.format}, model {scenario.model.name}, scenario {scenario.name})"
+
+
 def _figures(args: argparse.Namespace) -> str:
     from .figures import build_figures
 
@@ -675,5 +705,5 @@ def _dispatch(argv: Sequence[str] | None) -> str:
         return _show(args.scenario, args.all)
     commands = {"run": _run, "compare": _compare, "equilibria": _equilibria, "cohort": _cohort,
                 "patients": _patients, "sweep": _sweep, "doses": _doses, "figures": _figures,
-                "sensitivity": _sensitivity, "robustness": _robustness}
+                "sensitivity": _sensitivity, "robustness": _robustness, "export": _export}
     return commands[args.command](args)

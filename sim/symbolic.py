@@ -92,7 +92,7 @@ def _traced(name: str) -> Formulas:
         """The parameter mapping: a symbol for every name the equations ask for."""
 
         def __missing__(self, name):
-            symbol = parameters[name] = sympy.Symbol(_safe(name), real=True)
+            symbol = parameters[name] = sympy.Symbol(safe_name(name), real=True)
             return symbol
 
     rhs = _rebound(model.rhs, _NumpyStandIn(sympy))
@@ -100,9 +100,14 @@ def _traced(name: str) -> Formulas:
     return Formulas(model.name, states, parameters, rates)
 
 
-def _safe(name: str) -> str:
-    """A symbol name that is also an SBML id and not a sympy function ('lambda' is a Python keyword)."""
-    return f"{name}_" if name in {"lambda", "beta", "gamma", "pi", "E", "I", "S", "N", "Q"} else name
+RESERVED = frozenset({"lambda", "pi", "time", "avogadro", "e", "exponentiale", "true", "false", "inf", "infinity",
+                      "nan", "notanumber"})
+"""Parameter names that mean something else in a formula (Python's lambda, SBML's constants)."""
+
+
+def safe_name(name: str) -> str:
+    """The symbol (and SBML id) of a parameter: its name, with '_' appended if the name is reserved."""
+    return f"{name}_" if name in RESERVED else name
 
 
 def _rebound(function: Callable, numpy_stand_in: object) -> Callable:
