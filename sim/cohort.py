@@ -195,6 +195,20 @@ class Cohort:
             "version": self.version,
         }
 
+    def columns(self) -> dict[str, np.ndarray]:
+        """The per-mouse table: mouse index, each sampled parameter (in its unit), fate, metastasis and endpoint
+        days [day] (NaN: never) and censored (1 for culled and free mice)."""
+        return {"mouse": np.arange(self.n), **self.sampled, "fate": self.fates, "metastasis_day": self.metastasis_day,
+                "endpoint_day": self.endpoint_day, "censored": np.isnan(self.metastasis_day).astype(int)}
+
+    def to_dataframe(self):
+        """The per-mouse table (``columns``) as a pandas DataFrame; ``attrs`` hold the seed, units and version."""
+        from .frames import dataframe
+
+        units = {name: self.scenario.parameters[name].unit for name in self.sampled}
+        return dataframe(self.columns(), {"scenario": self.name, "seed": self.seed, "version": self.version,
+                                          "units": {**units, "metastasis_day": "day", "endpoint_day": "day"}})
+
     def to_csv(self, path: str | Path, overwrite: bool = False) -> None:
         """One row per mouse; see ``cohorts_to_csv``."""
         cohorts_to_csv([self], path, overwrite)

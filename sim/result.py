@@ -186,6 +186,18 @@ class Result:
         return solve(self.scenario, rtol=self.solver["rtol"], atol=self.solver["atol"], every=every,
                      method=self.solver["method"])
 
+    def to_dataframe(self):
+        """The time course as a pandas DataFrame: a ``time`` column [day], then one per state.
+
+        ``frame.attrs`` holds the units, the scenario, the changes and the
+        version. Needs pandas (an optional import).
+        """
+        from .frames import dataframe
+
+        return dataframe({"time": self.time, **{name: self[name] for name in self.state_names}},
+                         {"units": {"time": self.time_unit, **self.units}, "scenario": self.name,
+                          "changes": list(self.scenario.changes), "fate": self.fate, "version": self.version})
+
     def column_names(self) -> tuple[str, ...]:
         """CSV headers: ``time [day]``, then each state with its unit, e.g. ``B [cells]``."""
         def unit(text: str) -> str:

@@ -145,7 +145,7 @@ def build_schedule(entries: Sequence[Mapping[str, Any]], model: Model, parameter
         late = [j.day for j in jumps if j.day > days] + [w.start for w in windows if w.start >= days]
         if late:
             raise InputError(f"{here}: day {late[0]:g} is after the follow-up of {days:g} days, so the event would "
-                             "never happen; give more --days or an earlier day")
+                             "never happen; give a longer follow-up or an earlier day")
     if len(jumps) + len(windows) > MAX_EVENTS:
         raise InputError(f"{where}: the schedule holds {len(jumps) + len(windows):,} events; at most {MAX_EVENTS:,}")
     _reject_overlaps(windows, where)

@@ -9,6 +9,8 @@ measured worst case is about 1e-5 (de Pillis ligand run).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from checks import assert_one_line_error, require_extra
@@ -123,3 +125,37 @@ def test_without_the_extra_export_says_what_to_install(monkeypatch):
     monkeypatch.setattr(sim.exchange.importlib, "import_module", missing)
     with pytest.raises(sim.InputError, match=r"pip install -e '\.\[sbml\]'"):
         sim.exchange.sbml("irf7-restored")
+
+
+def test_a_result_and_a_cohort_become_dataframes():
+    require_extra("pandas", "sbml")
+    from sim.cohort import simulate_cohort
+
+    result = sim.run("irf7-silenced", days=40, every=1.0)
+    frame = result.to_dataframe()
+    assert list(frame.columns) == ["time", *result.state_names] and len(frame) == 41
+    np.testing.assert_array_equal(frame["B"].to_numpy(), result["B"])
+    assert frame.attrs["units"]["I"] == "IU/mL" and frame.attrs["scenario"] == "irf7-silenced"
+    cohort = simulate_cohort("irf7-silenced", 30, 2, workers=1)
+    mice = cohort.to_dataframe()
+    assert len(mice) == 30 and mice.attrs["seed"] == 2
+    np.testing.assert_array_equal(mice["metastasis_day"].to_numpy(), cohort.metastasis_day)
+    assert set(mice["fate"]) <= set(sim.result.FATES)
+
+
+def test_without_pandas_a_dataframe_says_what_to_install(monkeypatch):
+    import sim.frames
+
+    monkeypatch.setattr(sim.frames.importlib, "import_module", lambda name: (_ for _ in ()).throw(ImportError(name)))
+    with pytest.raises(sim.InputError, match="pip install pandas"):
+        sim.run("irf7-silenced", days=20).to_dataframe()
+
+
+def test_license_and_citation_match_the_package():
+    root = Path(__file__).resolve().parent.parent
+    pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'license = { text = "MIT" }' in pyproject and (root / "LICENSE").read_text().startswith("MIT License")
+    citation = (root / "CITATION.cff").read_text(encoding="utf-8")
+    assert f'version: "{sim.__version__}"' in citation and "license: MIT" in citation
+    for cited in ("10.1038/nm.2830", "Kuznetsov", "Kirschner", "de Pillis"):
+        assert cited in citation
