@@ -78,12 +78,8 @@ def solve_batch(
     model = scenario.model
     names = model.state_names
     n_states = len(names)
-    sizes = {len(v) for v in varied.values()}
-    if len(sizes) != 1:
-        raise ValueError("all varied parameter arrays must have the same length")
-    n = sizes.pop()
-    base = {**scenario.parameters.values_dict(), **{k: np.asarray(v, float) for k, v in varied.items()}}
-    initial = _initial_states(scenario, base, n)
+    n, base = mouse_values(scenario, varied)
+    initial = initial_states(scenario, base, n)
     watched = [(names.index(state), np.broadcast_to(np.asarray(base[parameter], float), (n,)))
                for state, parameter in ((model.detection_state, model.detection_parameter),
                                         (model.endpoint_state, model.endpoint_parameter)) if state is not None]
@@ -149,7 +145,15 @@ def _banded_jacobian(model, n: int, params: Mapping[str, np.ndarray]):
     return jac
 
 
-def _initial_states(scenario: Scenario, params: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+def mouse_values(scenario: Scenario, varied: Mapping[str, np.ndarray]) -> tuple[int, dict[str, np.ndarray]]:
+    """The number of mice and every parameter's value: the scenario's, replaced by the per-mouse ``varied`` arrays."""
+    sizes = {len(v) for v in varied.values()}
+    if len(sizes) != 1:
+        raise ValueError("all varied parameter arrays must have the same length")
+    return sizes.pop(), {**scenario.parameters.values_dict(), **{k: np.asarray(v, float) for k, v in varied.items()}}
+
+
+def initial_states(scenario: Scenario, params: Mapping[str, np.ndarray], n: int) -> np.ndarray:
     """Initial states (n_states, n): per-mouse defaults, then the scenario's overrides."""
     defaults = {**scenario.model.initial_state(params), **scenario.initial_overrides}
     return np.array([np.broadcast_to(np.asarray(defaults[name], float), (n,)) for name in scenario.model.state_names])

@@ -3,8 +3,11 @@
 Each varied parameter gets its own random stream, derived from the cohort's
 seed and the parameter's name, so the same seed gives the same mice and
 declaring a new spread does not change the draws of the others. The mice are
-solved together by ``sim.batch`` in chunks, so memory stays bounded; chunks
-can run in parallel on any ``concurrent.futures`` executor.
+solved by one of two engines: the compiled per-mouse kernel (``sim.kernel``,
+with the ``fast`` extra: each mouse its own steps, on threads) or the NumPy
+batch (``sim.batch``: chunks of mice as one vectorized LSODA system, on
+processes). Both give the same days to within 0.01 day. Chunks can run on any
+``concurrent.futures`` executor.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import zlib
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -20,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from . import kernel
 from .batch import BATCH_ATOL, BATCH_RTOL, solve_batch
 from .errors import InputError
 from .fileio import Output, write_all
@@ -252,8 +257,34 @@ def _day_cell(day: float) -> str:
     return "" if np.isnan(day) else repr(float(day))
 
 
-def _solve_chunk(scenario: Scenario, chunk: dict[str, np.ndarray], rtol: float, atol: float) -> np.ndarray:
-    outcome = solve_batch(scenario, chunk, rtol=rtol, atol=atol)
+ENGINES = ("auto", "compiled", "numpy")
+"""How a cohort is integrated: "compiled" (``sim.kernel``, needs the fast extra), "numpy" (``sim.batch``), or
+"auto": compiled when numba and sympy are installed and the model is supported, else numpy."""
+
+
+def choose_engine(engine: str, scenario: Scenario) -> str:
+    """The engine that ``engine`` ("auto", "compiled" or "numpy") means for ``scenario`` on this machine."""
+    if engine not in ENGINES:
+        raise InputError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r:.40}")
+    if engine == "numpy":
+        return engine
+    if engine == "compiled":
+        if not kernel.available():
+            raise InputError(f"engine='compiled' needs numba and sympy: {kernel.INSTALL}")
+        if not kernel.supports(scenario.model):
+            raise InputError(f"engine='compiled' does not integrate model '{scenario.model.name}'; use engine='numpy'")
+        return engine
+    return "compiled" if kernel.available() and kernel.supports(scenario.model) else "numpy"
+
+
+def _solve_chunk(scenario: Scenario, chunk: dict[str, np.ndarray], rtol: float | None, atol: float | None,
+                 engine: str = "numpy", threads: int = 1) -> np.ndarray:
+    """Metastasis and endpoint days, shape (2, mice), of one chunk of mice [day]."""
+    if engine == "compiled":
+        days = kernel.solve(scenario, chunk, rtol=rtol or kernel.KERNEL_RTOL, atol=atol or kernel.KERNEL_ATOL,
+                            threads=threads)
+        return np.stack(days)
+    outcome = solve_batch(scenario, chunk, rtol=rtol or BATCH_RTOL, atol=atol or BATCH_ATOL)
     return np.stack([outcome.metastasis_day, outcome.endpoint_day])
 
 
@@ -266,8 +297,9 @@ def simulate_cohort(
     chunk_size: int | None = None,
     workers: int | None = None,
     executor: Executor | None = None,
-    rtol: float = BATCH_RTOL,
-    atol: float = BATCH_ATOL,
+    rtol: float | None = None,
+    atol: float | None = None,
+    engine: str = "auto",
 ) -> Cohort:
     """Draw ``n`` mice of ``scenario`` with ``seed`` and solve them.
 
@@ -280,17 +312,25 @@ def simulate_cohort(
     extra : dict of str to ndarray, optional
         Further per-mouse parameter values (length ``n``), e.g. a patient's Irf7 activity.
     chunk_size : int, optional
-        Mice per vectorized system (default: ``default_chunk(n)``).
+        Mice per chunk (default: ``default_chunk(n)``); for the numpy engine one vectorized system.
     workers : int, optional
-        Processes to solve chunks in parallel (default: one per core, at most one per chunk).
+        Processes (numpy engine) or threads (compiled engine) solving at once (default: one per core).
     executor : concurrent.futures.Executor, optional
         Run chunks on this executor instead (for example a Dask distributed
         client's ``get_executor()``); ``workers`` is then ignored.
+    rtol, atol : float, optional
+        Tolerances (atol in each state's unit); default: the engine's own
+        (``sim.kernel.KERNEL_RTOL``, ``sim.batch.BATCH_RTOL``).
+    engine : str
+        "auto" (default: compiled if the fast extra is installed, else numpy), "compiled" or "numpy"; see ``ENGINES``.
+        The engines agree to within 0.01 day.
     """
     from .api import prepare  # the API imports nothing of cohorts; importing it here keeps it that way
 
     n, seed = check_mice(n, "n"), check_seed(seed, "seed")
     scenario = prepare(scenario)
+    if not isinstance(engine, str):
+        raise InputError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r:.40}")
     workers = check_workers(workers, "workers")
     if chunk_size is not None:
         chunk_size = check_size(chunk_size, "chunk_size")
@@ -307,8 +347,12 @@ def simulate_cohort(
     sampled = {**sample_parameters(scenario, n, seed), **(extra or {})}
     if not sampled:  # nothing varies: every mouse is the same, but still solved as a batch
         sampled = {"inoculum": np.full(n, scenario.parameters["inoculum"].value)}
+    engine = choose_engine(engine, scenario)
+    if engine == "compiled" and executor is None:  # mice are independent: threads over all of them, no chunks
+        days = _solve_chunk(scenario, sampled, rtol, atol, engine, workers or os.cpu_count() or 1)
+        return Cohort(scenario=scenario, seed=seed, sampled=sampled, metastasis_day=days[0], endpoint_day=days[1])
     size = chunk_size or default_chunk(n)
     chunks = [{k: v[s:s + size] for k, v in sampled.items()} for s in range(0, n, size)]
-    days = np.concatenate(run_all(_solve_chunk, [(scenario, c, rtol, atol) for c in chunks], workers=workers,
+    days = np.concatenate(run_all(_solve_chunk, [(scenario, c, rtol, atol, engine) for c in chunks], workers=workers,
                                   executor=executor), axis=1)
     return Cohort(scenario=scenario, seed=seed, sampled=sampled, metastasis_day=days[0], endpoint_day=days[1])

@@ -1,0 +1,345 @@
+"""The compiled cohort engine: each mouse integrated on its own, in machine code (the ``fast`` extra).
+
+The right-hand side and Jacobian are generated from ``sim.symbolic.formulas``
+(the model's own NumPy ``rhs``, traced with sympy), never written a second
+time: sympy's common-subexpression elimination and code printer turn them
+into Python source, which is completed with the integrator of
+``sim/_kernel_template.py`` and written to a cache directory
+(``$TUMORSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/tumorsim``, else
+``~/.cache/tumorsim``) under a name keyed by a hash of that source and of the
+numba and Python versions. numba compiles it with ``cache=True``, so the
+compilation (about half a minute) happens once per machine; it is announced
+by one line on stderr.
+
+Each mouse takes its own adaptive steps (Dormand-Prince 5(4), switching to a
+Rosenbrock method where the mouse turns stiff, see the template), stops at
+its humane endpoint, and stops at its metastasis day once it can no longer
+reach the endpoint. Mice are independent, so results do not depend on how a
+cohort is split into chunks or threads.
+
+Needs numba and sympy: ``pip install -e '.[fast]'``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .models import Model
+from .scenarios import Scenario
+
+KERNEL_RTOL = 1e-6
+KERNEL_ATOL = 1e-6
+"""Per-mouse tolerances of the compiled engine (states in their units)."""
+MAX_STEPS_PER_MOUSE = 100_000
+"""Steps one mouse may take (the shipped arms need a few hundred): an extreme parameter stops, not hangs."""
+METHODS = {"auto": 0, "explicit": 1, "implicit": 2}
+"""Integrator per mouse: switch on stiffness (default), Dormand-Prince only, Rosenbrock only."""
+_BLOCK = 256
+"""Mice per job handed to a thread: small enough to balance uneven mice over the threads."""
+_MARKER = "# --- equations (generated) ---"
+_END_MARKER = "# --- end of equations ---"
+INSTALL = "pip install -e '.[fast]'"
+
+
+def available() -> bool:
+    """True if numba and sympy can be imported (without importing them)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("numba", "sympy"))
+
+
+def supports(model: Model) -> bool:
+    """True if the compiled engine can integrate ``model``: it has a metastasis readout and no log-coordinate states."""
+    return model.detection_state is not None and not model.log_states
+
+
+def cache_dir() -> Path:
+    """Where generated and compiled kernels are kept (created if missing)."""
+    if os.environ.get("TUMORSIM_CACHE_DIR"):
+        base = Path(os.environ["TUMORSIM_CACHE_DIR"])
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tumorsim"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        return base
+    except OSError:  # a read-only home: still work, compiling once per boot instead of once per machine
+        fallback = Path(tempfile.gettempdir()) / f"tumorsim-cache-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+        fallback.mkdir(parents=True, exist_ok=True)
+        return fallback
+
+
+def equations_source(model: Model | str) -> tuple[str, bool]:
+    """Python source of ``rhs(y, p, dy)`` and ``jacobian(y, p, jac)`` for ``model``, from its traced formulas.
+
+    ``y`` holds the states in the model's order, ``p`` the parameters in the
+    order of ``formulas(model).parameters``. Also returns whether the
+    endpoint state, once exactly zero, stays zero (its rate vanishes there).
+    """
+    from .models import get_model
+    from .symbolic import _sympy, formulas
+
+    sympy = _sympy()
+    model = get_model(model) if isinstance(model, str) else model
+    traced = formulas(model)
+    # Local names that cannot clash with each other, Python keywords or the code's own names.
+    states = {s: sympy.Symbol(f"s_{s.name}", real=True) for s in traced.states}
+    params = {p: sympy.Symbol(f"p_{name}", real=True) for name, p in traced.parameters.items()}
+    rates = [rate.xreplace({**states, **params}) for rate in traced.rates]
+    jac = sympy.Matrix(rates).jacobian(list(states.values()))
+    n = len(states)
+    absorbing = False
+    if model.endpoint_state is not None:
+        index = model.state_names.index(model.endpoint_state)
+        at_zero = rates[index].xreplace({states[traced.states[index]]: sympy.Float(0.0)})
+        absorbing = sympy.simplify(at_zero) == 0
+    # Parts that depend on parameters only (log of the capacity, sums of rates) are computed once per
+    # schedule segment by derive(), not at every evaluation.
+    hoist = _Hoist(sympy, set(params.values()))
+    rates = [hoist(rate) for rate in rates]
+    entries = [(f"jac[{r}, {c}]", hoist(jac[r, c])) for r in range(n) for c in range(n) if jac[r, c] != 0]
+    printer = _printer(sympy)
+    unpack_params = [f"    {p} = p[{i}]" for i, p in enumerate(params.values())]
+    unpack = [f"    {s} = y[{i}]" for i, s in enumerate(states.values())]
+    unpack += [f"    {k} = derived[{i}]" for i, k in enumerate(hoist.symbols)] + unpack_params  # unused loads compile away
+    lines = [
+        f"N_STATES = {n}",
+        f"N_DERIVED = {max(1, len(hoist.symbols))}",
+        f"ENDPOINT_ABSORBING = {absorbing}",
+        "",
+        "",
+        "@njit(**JIT)",
+        "def derive(p, derived):",
+        f'    """Parameter-only parts of the equations of model {model.name!r}, once per schedule segment."""',
+        *unpack_params,
+        *_assignments(sympy, printer, [(f"derived[{i}]", e) for i, e in enumerate(hoist.expressions)]),
+        "",
+        "",
+        "@njit(**JIT)",
+        "def rhs(y, p, derived, dy):",
+        f'    """d(state)/dt of model {model.name!r}, generated from sim.symbolic.formulas."""',
+        *unpack, *_assignments(sympy, printer, [(f"dy[{i}]", rate) for i, rate in enumerate(rates)]),
+        "",
+        "",
+        "@njit(**JIT)",
+        "def jacobian(y, p, derived, jac):",
+        f'    """d(rhs)/d(state) of model {model.name!r} (row: equation, column: state), generated with sympy."""',
+        *unpack, "    jac[:, :] = 0.0", *_assignments(sympy, printer, entries),
+    ]
+    return "\n".join(lines) + "\n", absorbing
+
+
+def _assignments(sympy, printer, targets: list[tuple[str, object]]) -> list[str]:
+    """Lines computing each (target, expression), sharing common subexpressions."""
+    temporaries, reduced = sympy.cse([expr for _, expr in targets], symbols=sympy.numbered_symbols("t_"))
+    lines = [f"    {name} = {printer.doprint(value)}" for name, value in temporaries]
+    lines += [f"    {target} = {printer.doprint(expr)}" for (target, _), expr in zip(targets, reduced)]
+    return lines
+
+
+class _Hoist:
+    """Replaces each largest parameter-only part of an expression by a symbol ``k_i`` (same part, same symbol)."""
+
+    def __init__(self, sympy, params: set):
+        self.sympy, self.params = sympy, params
+        self.symbols: list = []
+        self.expressions: list = []
+        self._known: dict = {}
+
+    def __call__(self, expr):
+        if self._constant(expr):
+            return self._symbol(expr)
+        if not expr.args or expr.is_Atom:
+            return expr
+        if expr.is_Add or expr.is_Mul:  # group the parameter-only terms or factors of a sum or product
+            fixed = [a for a in expr.args if self._constant(a)]
+            rest = [self(a) for a in expr.args if not self._constant(a)]
+            if len(fixed) == 1 and fixed[0].is_Symbol:
+                return expr.func(*fixed, *rest)
+            return expr.func(self._symbol(expr.func(*fixed)), *rest) if fixed else expr.func(*rest)
+        return expr.func(*(self(a) for a in expr.args))
+
+    def _constant(self, expr) -> bool:
+        free = expr.free_symbols
+        return bool(free) and free <= self.params and not expr.is_Symbol
+
+    def _symbol(self, expr):
+        if expr.is_Symbol:
+            return expr
+        if expr not in self._known:
+            self._known[expr] = self.sympy.Symbol(f"k_{len(self.symbols)}", real=True)
+            self.symbols.append(self._known[expr])
+            self.expressions.append(expr)
+        return self._known[expr]
+
+
+def _printer(sympy):
+    from sympy.printing.pycode import PythonCodePrinter
+
+    class Printer(PythonCodePrinter):
+        """Python that numba compiles: Heaviside (from differentiating the clipping) as a comparison."""
+
+        def _print_Heaviside(self, expr):
+            return f"(1.0 if {self._print(expr.args[0])} > 0.0 else 0.0)"
+
+    return Printer({"fully_qualified_modules": True})
+
+
+def module_source(model: Model | str) -> str:
+    """The whole module numba compiles: the integrator template with ``model``'s equations in place."""
+    template = (Path(__file__).with_name("_kernel_template.py")).read_text(encoding="utf-8")
+    head, rest = template.split(_MARKER)
+    _, tail = rest.split(_END_MARKER)
+    equations, _ = equations_source(model)
+    return f"{head}{_MARKER}\n{equations}{_END_MARKER}{tail}"
+
+
+@cache
+def compiled(model_name: str):
+    """The compiled kernel module of a model: generated, written and compiled once per machine."""
+    try:
+        import numba
+    except ImportError:
+        raise InputError(f"the compiled cohort engine needs numba: {INSTALL}") from None
+    source = module_source(model_name)
+    key = hashlib.sha256(f"{source}\n{numba.__version__}\n{sys.version}".encode()).hexdigest()[:16]
+    directory = cache_dir()
+    path = directory / f"kernel_{model_name}_{key}.py"
+    if not path.exists():
+        _write_atomically(path, source)
+    name = f"tumorsim_kernel_{model_name}_{key}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    marker = path.with_suffix(".compiled")
+    if not marker.exists():
+        print(f"tumorsim: compiling the cohort engine for model '{model_name}' (once per machine; cached in "
+              f"{directory})", file=sys.stderr, flush=True)
+        _warm_up(module)
+        _write_atomically(marker, "")
+    return module
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a concurrent reader (another worker) never sees half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _warm_up(module) -> None:
+    """Compile every function for the argument types ``solve`` passes (one mouse, one day)."""
+    n = module.N_STATES
+    params = np.zeros((1, 64))
+    out = np.zeros((1, 4))
+    module.solve_mice(0, 1, np.ones((1, n)), params, np.array([[np.inf, np.inf]]), np.array([0.0, 1.0]),
+                      np.full((1, 1), -1, np.int64), np.zeros((1, 1)), np.zeros(0, np.int64), np.zeros(0, np.int64),
+                      np.zeros(0), np.zeros(0), -1, -1, False, KERNEL_RTOL, KERNEL_ATOL, 0, 10, out)
+
+
+def solve(
+    scenario: Scenario,
+    varied: Mapping[str, np.ndarray],
+    *,
+    rtol: float = KERNEL_RTOL,
+    atol: float = KERNEL_ATOL,
+    threads: int = 1,
+    method: str = "auto",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Metastasis and endpoint days of mice of ``scenario``, each integrated on its own.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The arm: model, schedule, initial state, parameter values shared by its mice.
+    varied : mapping of str to ndarray, shape (n,)
+        Each mouse's own values of some parameters (in their units), as for ``sim.batch.solve_batch``.
+    rtol, atol : float
+        Per-mouse tolerances (atol in each state's unit).
+    threads : int
+        Threads integrating mice at once (the kernel releases the GIL).
+    method : str
+        "auto" (explicit, switching to implicit where a mouse is stiff), "explicit" or "implicit".
+
+    Returns
+    -------
+    metastasis_day, endpoint_day : ndarray, shape (n,)
+        As ``sim.batch.BatchOutcome`` [day]: NaN if never (a metastasis after the cull is never).
+    """
+    from .batch import initial_states, mouse_values
+    from .symbolic import formulas
+
+    model = scenario.model
+    if not supports(model):
+        raise InputError(f"{scenario.name}: the compiled engine integrates models with a metastasis readout and no "
+                         f"log-coordinate states; use engine='numpy' for model '{model.name}'")
+    module = compiled(model.name)
+    names = list(formulas(model).parameters)
+    n, values = mouse_values(scenario, varied)
+    params = np.empty((n, len(names)))
+    for column, name in enumerate(names):
+        params[:, column] = values[name]
+    initial = np.ascontiguousarray(initial_states(scenario, values, n).T)
+    thresholds = np.empty((n, 2))
+    thresholds[:, 0] = values[model.detection_parameter]
+    thresholds[:, 1] = values[model.endpoint_parameter] if model.endpoint_parameter else np.inf
+    schedule = _schedule_arrays(scenario, names)
+    states = model.state_names
+    endpoint = states.index(model.endpoint_state) if model.endpoint_state else -1
+    absorbing = bool(module.ENDPOINT_ABSORBING) and not any(
+        j.add != 0 for j in scenario.schedule.jumps if j.state == model.endpoint_state)
+    out = np.zeros((n, 4))
+
+    def run(first: int, last: int) -> None:
+        module.solve_mice(first, last, initial, params, thresholds, *schedule, states.index(model.detection_state),
+                          endpoint, absorbing, float(rtol), float(atol), METHODS[method], MAX_STEPS_PER_MOUSE, out)
+
+    blocks = [(s, min(s + _BLOCK, n)) for s in range(0, n, _BLOCK)]
+    if threads <= 1 or len(blocks) == 1:
+        run(0, n)
+    else:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for future in [pool.submit(run, *block) for block in blocks]:
+                future.result()
+    failed = np.flatnonzero(out[:, 2] != 0)
+    if failed.size:
+        first = failed[0]
+        what = (f"more than {MAX_STEPS_PER_MOUSE:,} steps" if out[first, 2] == module.TOO_MANY_STEPS
+                else "the equations overflowed")
+        raise InputError(f"{scenario.name}: stopped: {what} for {failed.size:,} of {n:,} mice (the first is mouse "
+                         f"{first}); a parameter of some mice is probably extreme (check the --set values and the "
+                         "variability)")
+    return out[:, 0].copy(), out[:, 1].copy()
+
+
+def _schedule_arrays(scenario: Scenario, names: list[str]) -> tuple:
+    """The arm's schedule as arrays: segment edges, windows held in each segment, jumps at each segment's start.
+
+    Returns ``cuts`` (segments + 1,) [day]; ``window_index`` (segments, windows) int, the parameter column held
+    in each segment or -1; ``window_value`` (segments, windows); per jump, the segment at whose start it acts,
+    the state index, scale and added amount.
+    """
+    schedule, states = scenario.schedule, scenario.model.state_names
+    cuts = np.array(schedule.breakpoints(scenario.days), float)
+    windows = [w for w in schedule.windows if w.parameter in names]
+    window_index = np.full((len(cuts) - 1, max(1, len(windows))), -1, np.int64)
+    window_value = np.zeros(window_index.shape)
+    for segment, start in enumerate(cuts[:-1]):
+        for column, window in enumerate(windows):
+            if window.active(start):
+                window_index[segment, column] = names.index(window.parameter)
+                window_value[segment, column] = window.value
+    segment_of = {day: segment for segment, day in enumerate(cuts[:-1])}
+    jumps = [j for j in schedule.jumps if j.day in segment_of]  # a jump on the last day acts after follow-up
+    return (cuts, window_index, window_value,
+            np.array([segment_of[j.day] for j in jumps], np.int64), np.array([states.index(j.state) for j in jumps], np.int64),
+            np.array([j.scale for j in jumps], float), np.array([j.add for j in jumps], float))
