@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.integrate import trapezoid
 
 from .errors import InputError
 from .scenarios import is_shipped
@@ -45,7 +44,6 @@ def _irf7_numbers(result: Result) -> dict[str, float | str | None]:
         return float(series.max() / series[0]) if series[0] > 0 else None
 
     signalling = result["S"]
-    span = t[-1] - t[0]
     surgery = _first_resection(result)
     before = t <= (t[-1] if surgery is None else surgery)
     after = None
@@ -60,7 +58,7 @@ def _irf7_numbers(result: Result) -> dict[str, float | str | None]:
         "peak_cd8_effectors": float(result["L"].max()),
         "peak_cd8_memory": float(result["M"].max()),
         "peak_mdsc_fold": peak_fold("Q"),
-        "mean_signalling": float(trapezoid(signalling, t) / span) if span > 0 else float(signalling[0]),
+        "mean_signalling": _mean(signalling, t),
         "surgery_day": surgery,
         "nk_fold_before_surgery": float(result["N"][before].max() / result["N"][0]) if result["N"][0] > 0 else None,
         "signalling_before_surgery": _mean(signalling[before], t[before]),
@@ -98,6 +96,9 @@ def _first_resection(result: Result) -> float | None:
 
 
 def _mean(values: np.ndarray, t: np.ndarray) -> float:
+    """Time average of ``values`` over ``t`` (trapezoid rule); the value itself over a single instant."""
+    from scipy.integrate import trapezoid  # here, not at the top: 'tumorsim list' and 'show' start without scipy
+
     span = t[-1] - t[0]
     return float(trapezoid(values, t) / span) if span > 0 else float(values[0])
 
@@ -241,8 +242,8 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str
     return "\n".join(lines)
 
 
-COMPARE_HEADER = ("scenario", "fate", "metastasis day", "endpoint day", "final bone burden", "NK x before surgery",
-                  "IFN signal before surgery", f"CD8 memory {MEMORY_LAG:g} d after surgery")
+COMPARE_HEADER = ("scenario", "fate", "metastasis day", "endpoint day", "final bone burden [cells]",
+                  "NK peak/start*", "mean IFN signalling* [0-1]", "CD8 memory** [cells]")
 
 
 def compare_table(results: Sequence[Result]) -> str:
@@ -251,16 +252,21 @@ def compare_table(results: Sequence[Result]) -> str:
         rows = []
         for r in results:
             n = _irf7_numbers(r)
-            rows.append([r.name, n["fate"], n["metastasis_day"], n["endpoint_day"], n["final_bone_burden"],
-                         n["nk_fold_before_surgery"], n["signalling_before_surgery"], n["cd8_memory_after_surgery"]])
-        notes = ["Before surgery: from injection to the first resection (the whole run without one). "
-                 "'none': no such day, or no surgery."]
+            rows.append([r.name, n["fate"], *[_or_dash(n[key]) for key in (
+                "metastasis_day", "endpoint_day", "final_bone_burden", "nk_fold_before_surgery",
+                "signalling_before_surgery", "cd8_memory_after_surgery")]])
+        notes = ["* before surgery: from injection to the first resection (the whole run without one).",
+                 f"** {MEMORY_LAG:g} days after surgery. '-': did not happen (see fate), or no surgery."]
         return "\n".join([format_table(COMPARE_HEADER, rows), *notes])
     if len({r.model for r in results}) > 1:
         raise InputError("compare: scenarios of different models cannot share a table; compare them separately")
     states = results[0].scenario.model.states
     header = ["scenario"] + [f"final {s.name} [{s.unit}]" for s in states]
     return format_table(header, [[r.name] + [float(r[s.name][-1]) for s in states] for r in results])
+
+
+def _or_dash(value: float | None) -> float | str:
+    return "-" if value is None else value
 
 
 def p_text(p: float | None) -> str:

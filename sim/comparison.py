@@ -39,15 +39,23 @@ class Comparison(Sequence[Result]):
         return tuple(r.name for r in self.results)
 
     def __getitem__(self, key):  # type: ignore[override]
-        """``arms[0]``, ``arms[1:]`` or ``arms["irf7-restored"]``."""
+        """``arms[0]`` or ``arms["irf7-restored"]`` (a Result), ``arms[1:]`` (a Comparison)."""
         if isinstance(key, str):
             if key not in self.names:
                 raise KeyError(f"no arm '{key}'{closest(key, self.names)}; arms: {', '.join(self.names)}")
             return self.results[self.names.index(key)]
+        if isinstance(key, slice):
+            return Comparison(self.results[key])
         return self.results[key]
 
     def __len__(self) -> int:
         return len(self.results)
+
+    def __add__(self, other: Comparison) -> Comparison:
+        """Two comparisons as one, e.g. ``arms[:2] + more``."""
+        if not isinstance(other, Comparison):
+            return NotImplemented
+        return Comparison(self.results + other.results)
 
     def __iter__(self) -> Iterator[Result]:
         return iter(self.results)

@@ -294,7 +294,7 @@ class Robustness:
         for d in self.delays:
             low, median, high = d.quantiles()
             lines.append(f"{d.spec.meaning[0].upper()}{d.spec.meaning[1:]}: {_days_text(d.at_defaults)} at the defaults; "
-                         f"over the ranges a median of {_days_text(median)}, 90 % of samples between "
+                         f"over the ranges a median delay of {_days_text(median)}, 90 % of samples between "
                          f"{_days_text(low)} and {_days_text(high)} ({d.spec.arm} stays metastasis-free through "
                          f"follow-up in {d.free_fraction:.0%} of samples).")
         return lines
@@ -312,7 +312,7 @@ def _json_days(days: float) -> float | str | None:
 def _days_text(days: float) -> str:
     if np.isnan(days):
         return "undefined (no reference metastasis)"
-    return "beyond follow-up" if np.isinf(days) else f"{days:.1f} days"
+    return "more than the follow-up" if np.isinf(days) else f"{days:.1f} days"
 
 
 def check_robustness(

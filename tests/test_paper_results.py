@@ -191,4 +191,4 @@ def test_compare_says_when_a_parameter_was_changed_for_every_arm(cli):
     assert outcome.code == 0, outcome.err
     assert outcome.out.count("Changes: host_ifn_production = 0 (was 40).") == 2
     assert "What to notice" not in outcome.out, "the notes were written for the shipped arms"
-    assert "IFN signal before surgery" in outcome.out
+    assert "mean IFN signalling* [0-1]" in outcome.out and "* before surgery" in outcome.out

@@ -12,6 +12,7 @@ import pytest
 from checks import assert_one_line_error, strict_json
 
 import sim
+import sim.comparison
 from sim.cli import build_parser
 from sim.treatments import DEFAULT_COURSE, DEFAULT_DEPLETION_RATE
 
@@ -210,3 +211,9 @@ def test_the_help_examples_of_run_and_compare_run(cli, tmp_path):
             outcome = cli(*words)
             assert outcome.code == 0, (example, outcome.err)
             assert not re.search(r"\bnan\b|Traceback", outcome.out)
+
+
+def test_slices_of_a_comparison_are_comparisons_that_add_up(arms):
+    tail = arms[1:]
+    assert isinstance(tail, sim.comparison.Comparison) and tail.names == ("irf7-restored",)
+    assert (arms[:1] + tail).names == arms.names
