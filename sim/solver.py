@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from .errors import InputError, SolverError
 from .result import Result, time_grid
@@ -75,6 +74,8 @@ def solve(
 
 
 def _solve(scenario: Scenario, rtol: float, atol: float, every: float | None, method: str) -> Result:
+    from scipy.integrate import solve_ivp  # loaded when a run integrates: 'tumorsim list' starts without scipy
+
     model = scenario.model
     names = model.state_names
     base = scenario.parameters.values_dict()

@@ -1,0 +1,139 @@
+"""The compiled cohort engine (sim.kernel, the fast extra) against the NumPy batch and tight per-mouse solves.
+
+Timing is the benchmark's job (benchmarks/cohort_speed.py); these tests check results only.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from checks import require_extra
+
+import sim
+from sim import kernel
+from sim.cohort import choose_engine, sample_parameters, simulate_cohort
+from sim.errors import InputError
+
+IRF7 = sim.scenario_names("irf7")
+MICE = 50
+DAY = 0.01
+"""The issue's accuracy: the two engines, and each against a tight solve, agree to within 0.01 day."""
+
+
+@pytest.fixture(scope="module")
+def fast():
+    require_extra("numba", "fast")
+    require_extra("sympy", "fast")
+
+
+def assert_same_days(first: np.ndarray, second: np.ndarray, what: str) -> None:
+    """Same mice with and without a day (NaN), and the days within DAY."""
+    assert np.array_equal(np.isnan(first), np.isnan(second)), what
+    both = ~np.isnan(first)
+    assert np.all(np.abs(first[both] - second[both]) <= DAY), (what, np.max(np.abs(first[both] - second[both])))
+
+
+@pytest.mark.parametrize("name", IRF7)
+def test_compiled_and_numpy_engines_agree_on_every_irf7_scenario(fast, name):
+    compiled = simulate_cohort(name, MICE, 3, engine="compiled", workers=1)
+    batch = simulate_cohort(name, MICE, 3, engine="numpy", workers=1)
+    assert_same_days(compiled.metastasis_day, batch.metastasis_day, f"{name}: metastasis day")
+    assert_same_days(compiled.endpoint_day, batch.endpoint_day, f"{name}: endpoint day")
+    assert list(compiled.fates) == list(batch.fates)
+
+
+@pytest.mark.parametrize("name", ["irf7-silenced", "irf7-restored", "ifn-dosed"])
+def test_compiled_days_match_tight_per_mouse_solves(fast, name):
+    cohort = simulate_cohort(name, MICE, 5, engine="compiled", workers=2)
+    # every tenth mouse, and a metastasis-free one where there is one, so censoring is compared too
+    mice = sorted({*range(0, MICE, 10), *np.flatnonzero(cohort.censored)[:1].tolist()})
+    for i in mice:
+        single = sim.run(cohort.scenario, parameters={k: float(v[i]) for k, v in cohort.sampled.items()},
+                         rtol=1e-10, atol=1e-10)
+        for got, want in ((cohort.metastasis_day[i], single.metastasis_day), (cohort.endpoint_day[i], single.endpoint_day)):
+            assert np.isnan(got) == (want is None), (name, i, got, want)
+            if want is not None:
+                assert got == pytest.approx(want, abs=DAY), (name, i)
+
+
+def test_a_culled_mouse_has_its_endpoint_day_and_no_metastasis_after_it(fast):
+    """Without surgery the primary reaches the humane endpoint; the mouse stops there in both engines."""
+    scenario = sim.prepare("irf7-silenced", surgery="none")
+    compiled = simulate_cohort(scenario, 20, 2, engine="compiled", workers=1)
+    batch = simulate_cohort(scenario, 20, 2, engine="numpy", workers=1)
+    assert not np.isnan(compiled.endpoint_day).any()
+    assert_same_days(compiled.endpoint_day, batch.endpoint_day, "endpoint day")
+    assert_same_days(compiled.metastasis_day, batch.metastasis_day, "metastasis day")
+    assert np.all(np.isnan(compiled.metastasis_day) | (compiled.metastasis_day <= compiled.endpoint_day))
+
+
+def test_depletion_windows_and_doses_act_in_the_compiled_engine(fast):
+    """Each schedule primitive changes the result, so the kernel cannot be ignoring it."""
+    plain = simulate_cohort("irf7-restored", 30, 1, engine="compiled", workers=1)
+    depleted = simulate_cohort(sim.prepare("irf7-restored", deplete=["cd8:0-60"]), 30, 1, engine="compiled", workers=1)
+    assert np.isnan(depleted.metastasis_day).sum() < np.isnan(plain.metastasis_day).sum()
+
+
+def test_explicit_and_implicit_methods_agree(fast):
+    """The Rosenbrock path (forced for every step) finds the same days as Dormand-Prince."""
+    scenario = sim.load_scenario("irf7-restored")
+    varied = sample_parameters(scenario, 30, 8)
+    explicit = kernel.solve(scenario, varied, method="explicit")
+    implicit = kernel.solve(scenario, varied, method="implicit")
+    for a, b, what in zip(explicit, implicit, ("metastasis", "endpoint")):
+        assert_same_days(a, b, what)
+
+
+def test_threads_and_chunks_do_not_change_a_mouse(fast):
+    """Each mouse is integrated on its own: results are identical however the cohort is split."""
+    one = simulate_cohort("ifn-dosed", 300, 4, engine="compiled", workers=1)
+    two = simulate_cohort("ifn-dosed", 300, 4, engine="compiled", workers=2)
+    assert np.array_equal(one.metastasis_day, two.metastasis_day, equal_nan=True)
+    assert np.array_equal(one.endpoint_day, two.endpoint_day, equal_nan=True)
+
+
+def test_the_compiled_rhs_is_the_model_rhs(fast):
+    """The generated code evaluates exactly the traced formulas: compare with the NumPy rhs at random states."""
+    scenario = sim.load_scenario("irf7-restored")
+    module = kernel.compiled("irf7")
+    names = list(sim.symbolic.formulas("irf7").parameters)
+    values = scenario.parameters.values_dict()
+    p = np.array([values[n] for n in names])
+    derived = np.empty(module.N_DERIVED)
+    module.derive(p, derived)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        y = np.exp(rng.uniform(-5, 20, len(scenario.model.states)))
+        y[-1] = rng.uniform(0, 1)  # signalling S is a fraction
+        dy = np.empty_like(y)
+        module.rhs(y, p, derived, dy)
+        np.testing.assert_allclose(dy, scenario.model.rhs(0.0, y, values), rtol=1e-10, atol=1e-300)
+
+
+def test_engine_choice(fast, monkeypatch):
+    scenario = sim.load_scenario("irf7-silenced")
+    assert choose_engine("auto", scenario) == "compiled"
+    assert choose_engine("numpy", scenario) == "numpy"
+    with pytest.raises(InputError, match="engine must be one of"):
+        simulate_cohort(scenario, 5, 1, engine="fortran")
+    monkeypatch.setattr(kernel, "available", lambda: False)
+    assert choose_engine("auto", scenario) == "numpy"  # the fallback without the extra
+    with pytest.raises(InputError, match=r"pip install -e '\.\[fast\]'"):
+        simulate_cohort(scenario, 5, 1, engine="compiled")
+
+
+def test_compilation_is_announced_once_and_cached_on_disk(fast, tmp_path):
+    """A fresh cache compiles and says so in one line; the next process loads the compiled code silently."""
+    code = ("import sim; from sim.cohort import simulate_cohort; "
+            "print(simulate_cohort('irf7-silenced', 3, 1, engine='compiled', workers=1).metastasis_day[0])")
+    env = {"TUMORSIM_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert first.returncode == 0 and second.returncode == 0, (first.stderr, second.stderr)
+    assert first.stderr.count("\n") == 1 and "compiling" in first.stderr and str(tmp_path) in first.stderr
+    assert second.stderr == ""
+    assert first.stdout == second.stdout
+    assert list(tmp_path.glob("kernel_irf7_*.py")) and list(tmp_path.glob("__pycache__/*.nbi"))
