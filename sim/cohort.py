@@ -312,7 +312,9 @@ def simulate_cohort(
     extra : dict of str to ndarray, optional
         Further per-mouse parameter values (length ``n``), e.g. a patient's Irf7 activity.
     chunk_size : int, optional
-        Mice per chunk (default: ``default_chunk(n)``); for the numpy engine one vectorized system.
+        Mice per chunk (default: ``default_chunk(n)``): one job of an executor, and for the numpy engine one
+        vectorized system. The compiled engine without an executor solves all mice on threads, unchunked
+        (each mouse is integrated on its own, so chunking never changes its days).
     workers : int, optional
         Processes (numpy engine) or threads (compiled engine) solving at once (default: one per core).
     executor : concurrent.futures.Executor, optional
