@@ -311,14 +311,19 @@ def solve(
     if threads <= 1 or len(blocks) == 1:
         run(0, n)
     else:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
+        pool = ThreadPoolExecutor(max_workers=threads)
+        try:
             for future in [pool.submit(run, *block) for block in blocks]:
                 future.result()
+        except BaseException:  # Ctrl-C or SIGTERM: drop the queued blocks; running ones end within milliseconds
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
     failed = np.flatnonzero(out[:, 2] != 0)
     if failed.size:
         first = failed[0]
-        what = (f"more than {MAX_STEPS_PER_MOUSE:,} steps" if out[first, 2] == module.TOO_MANY_STEPS
-                else "the equations overflowed")
+        what = (f"more than {MAX_STEPS_PER_MOUSE:,} solver steps" if out[first, 2] == module.TOO_MANY_STEPS
+                else "the equations overflowed (the solver steps shrank to nothing)")
         raise InputError(f"{scenario.name}: stopped: {what} for {failed.size:,} of {n:,} mice (the first is mouse "
                          f"{first}); a parameter of some mice is probably extreme (check the --set values and the "
                          "variability)")

@@ -74,8 +74,6 @@ def solve(
 
 
 def _solve(scenario: Scenario, rtol: float, atol: float, every: float | None, method: str) -> Result:
-    from scipy.integrate import solve_ivp  # loaded when a run integrates: 'tumorsim list' starts without scipy
-
     model = scenario.model
     names = model.state_names
     base = scenario.parameters.values_dict()
@@ -134,6 +132,13 @@ def _solve(scenario: Scenario, rtol: float, atol: float, every: float | None, me
         endpoint_day=endpoint_day,
         solver={"method": method, "rtol": rtol, "atol": atol, "rhs_evaluations": evaluations, "segments": len(cuts) - 1},
     )
+
+
+def solve_ivp(*args, **kwargs):
+    """``scipy.integrate.solve_ivp``, imported when a run first integrates: 'tumorsim list' starts without scipy."""
+    from scipy.integrate import solve_ivp as scipy_solve_ivp
+
+    return scipy_solve_ivp(*args, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -175,8 +175,10 @@ def _alive(pid: int) -> bool:
 def test_a_signal_during_a_long_cohort_leaves_no_file_and_no_worker(tmp_path, signum, code, word):
     # A shell that starts jobs in the background (CI runners do) makes them ignore SIGINT, and Python
     # then never installs its Ctrl-C handler: give the command the default disposition a terminal gives.
+    # the numpy engine: its pool's worker processes are what must not outlive the command
     process = subprocess.Popen([*TUMORSIM, "cohort", "irf7-silenced", "irf7-restored", "--n", "400000", "--seed", "1",
-                                "--csv", str(tmp_path / "mice.csv")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                "--engine", "numpy", "--csv", str(tmp_path / "mice.csv")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         workers: set[int] = set()
