@@ -233,7 +233,7 @@ def plot_state(
         ax.set_xlabel(time_label(results[0]))
         default = f"{described.meaning} ({described.unit})" if described.unit != "1" else described.meaning
         ax.set_ylabel(ylabel or default)
-        ax.set_title(title or f"{described.meaning.capitalize()} ({state})", loc="left")
+        ax.set_title(title or f"{described.meaning[:1].upper()}{described.meaning[1:]} ({state})", loc="left")
         ax.legend(loc="best")
     return ax
 
