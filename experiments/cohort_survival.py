@@ -35,7 +35,7 @@ import numpy as np
 import sim
 from sim.analysis import cohort_table, format_table, p_text
 from sim.cohort import simulate_cohort
-from sim.plotting import add_out_option, house_style, line_style, plot_survival, save_script_figure
+from sim.plotting import add_out_option, house_style, line_style, plot_survival, print_changes, run_script, save_script_figure
 
 CHANGES = {}          # parameter changes applied to every arm
 SEEDING_SPREAD = 1.0  # how much bone seeding differs between mice (sigma of its logarithm)
@@ -135,6 +135,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1, help="seed of the random draws (default: 1)")
     add_out_option(parser)
     args = parser.parse_args()
+    print_changes(CHANGES, "irf7-silenced")
     if args.n < 1 or args.seed < 0:
         parser.error("--n must be at least 1 and --seed at least 0")
 
@@ -257,4 +258,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -29,7 +29,7 @@ import numpy as np
 
 import sim
 from sim.analysis import format_table
-from sim.plotting import add_out_option, plot_dose_grid, save_script_figure
+from sim.plotting import add_out_option, plot_dose_grid, print_changes, run_script, save_script_figure
 from sim.scenarios import load_scenario
 from sim.sweeps import dose_grid
 
@@ -110,6 +110,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_out_option(parser)
     out = parser.parse_args().out
+    print_changes(CHANGES, "ifn-dosed")
 
     scenario = load_scenario("ifn-dosed").with_changes(parameters=CHANGES)
     grid = dose_grid(scenario, AMOUNTS, INTERVALS, STARTS)
@@ -138,4 +139,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 
 import sim
 from sim.analysis import compare_table
-from sim.plotting import add_out_option, house_style, mark_schedule, plot_burden, save_script_figure
+from sim.plotting import add_out_option, house_style, mark_schedule, plot_burden, print_changes, run_script, save_script_figure
 
 CHANGES = {}  # parameter changes applied to every arm
 
@@ -68,6 +68,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_out_option(parser)
     out = parser.parse_args().out
+    print_changes(CHANGES, "irf7-silenced")
 
     irf7_arms = sim.compare(IRF7_ARMS, parameters=CHANGES)
     ifn_arms = sim.compare(IFN_ARMS, parameters=CHANGES)
@@ -116,4 +117,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -26,7 +26,7 @@ import numpy as np
 
 import sim
 from sim.analysis import compare_table, when_text
-from sim.plotting import add_out_option, house_style, plot_burden, plot_state, save_script_figure
+from sim.plotting import add_out_option, house_style, plot_burden, plot_state, print_changes, run_script, save_script_figure
 
 CHANGES = {}                  # parameter changes applied to both arms
 RESTORED_IRF7_ACTIVITY = 1.0  # Irf7 activity of the restored line
@@ -45,6 +45,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_out_option(parser)
     out = parser.parse_args().out
+    print_changes(CHANGES, "irf7-silenced")
 
     silenced = sim.run("irf7-silenced", parameters=CHANGES)
     restored = sim.run("irf7-restored", parameters={**CHANGES, "irf7_activity": RESTORED_IRF7_ACTIVITY})
@@ -65,9 +66,9 @@ def main():
     sensed = (f"; {signal[0]:.2f} rather than the tumour-free {basal:.2f}, because host cells sense even a silenced tumour"
               if signal[0] > basal + 0.01 else "")
     print(f"Why: before surgery on day {surgery:g}, host interferon signalling peaked at {signal[1]:.2f} with Irf7 restored "
-          f"and at {signal[0]:.2f} with Irf7 silenced\n(0-1{sensed}).\nTumour-specific effector CD8+ T cells peaked at "
-          f"{effectors[1]:.3g} instead of {effectors[0]:.3g} cells, and {memory[1]:.3g} instead of {memory[0]:.3g} had "
-          "become memory cells by the surgery.")
+          f"and at {signal[0]:.2f} with Irf7 silenced\n(0-1{sensed}).\nUp to the surgery, tumour-specific effector CD8+ T cells "
+          f"peaked at {effectors[1]:.3g} instead of {effectors[0]:.3g} cells, and {memory[1]:.3g} instead of "
+          f"{memory[0]:.3g} had become memory cells.")
     end = restored.time[-1]
     bone = np.interp(surgery, restored.time, restored["B"]), restored["B"][-1]
     print(f"After surgery, in the restored mouse: effector CD8+ T cells {effectors_after(restored, surgery)}; "
@@ -90,4 +91,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -22,7 +22,7 @@ import argparse
 import numpy as np
 
 from sim.analysis import format_table
-from sim.plotting import add_out_option, plot_sweep, save_script_figure
+from sim.plotting import add_out_option, plot_sweep, print_changes, run_script, save_script_figure
 from sim.scenarios import load_scenario
 from sim.sweeps import parameter_sweep
 
@@ -69,6 +69,7 @@ def main():
     parser.add_argument("--n", type=int, default=100, help="virtual mice per point for the survival medians (0: none)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the cohorts")
     args = parser.parse_args()
+    print_changes(CHANGES, "irf7-silenced")
 
     hosts = [load_scenario(name).with_changes(parameters=CHANGES) for name in ("irf7-silenced", "irf7-silenced-ifnar-ko")]
     sweep = parameter_sweep(hosts, "irf7_activity", ACTIVITIES, cohort_n=args.n, seed=args.seed)
@@ -111,4 +112,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

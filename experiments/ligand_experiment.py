@@ -31,7 +31,7 @@ import numpy as np
 import sim
 from sim.analysis import format_table
 from sim.parameters import load_parameter_file
-from sim.plotting import PALETTE, add_out_option, house_style, save_script_figure
+from sim.plotting import PALETTE, add_out_option, house_style, print_changes, run_script, save_script_figure
 from sim.scenarios import PARAMETER_DIR
 
 CHANGES = {}                     # parameter changes applied to every line, e.g. {"r": 0}
@@ -61,6 +61,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_out_option(parser)
     out = parser.parse_args().out
+    print_changes(CHANGES, "depillis2005", DOSES=(DOSES, [1e4, 1e5, 1e6, 1e7]))
 
     presets = load_parameter_file(PARAMETER_DIR / "depillis2005.toml").tumor_lines
     runs = {(line, dose): sim.run("depillis2005", parameters={**presets[line].values, **CHANGES}, initial={"T": dose},
@@ -146,4 +147,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -27,7 +27,7 @@ import numpy as np
 
 import sim
 from sim.analysis import compare_table, when_text
-from sim.plotting import add_out_option, house_style, plot_burden, plot_state, save_script_figure
+from sim.plotting import add_out_option, house_style, plot_burden, plot_state, print_changes, run_script, save_script_figure
 
 CHANGES = {}                    # parameter changes applied to both arms
 KNOCKDOWN_IRF7_ACTIVITY = None  # Irf7 activity left after the knock-down (1 = intact); None: the line's own value
@@ -37,6 +37,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_out_option(parser)
     out = parser.parse_args().out
+    print_changes(CHANGES, "66cl4")
 
     intact = sim.run("66cl4", parameters=CHANGES)
     knocked = {} if KNOCKDOWN_IRF7_ACTIVITY is None else {"irf7_activity": KNOCKDOWN_IRF7_ACTIVITY}
@@ -84,4 +85,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

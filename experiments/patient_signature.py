@@ -32,7 +32,7 @@ import numpy as np
 
 from sim.analysis import format_table, p_text
 from sim.patients import DISCLAIMER, PatientSpec, simulate_patients
-from sim.plotting import add_out_option, house_style, line_style, plot_survival, save_script_figure
+from sim.plotting import add_out_option, house_style, line_style, plot_survival, print_changes, run_script, save_script_figure
 from sim.survival import kaplan_meier, logrank_p
 
 NOISE_SD = None  # noise of the signature score; None: the value in sim/data/cohorts/patients.toml
@@ -117,6 +117,7 @@ def main():
     p_signature, p_true = logrank(study.high), logrank(truly_high)
 
     print(DISCLAIMER)
+    print_changes(NOISE_SD=(spec.noise_sd, PatientSpec.load().noise_sd))
     print(f"{args.n} virtual patients, seed {args.seed}; signature noise sd {spec.noise_sd:g} (logit scale); "
           f"followed for {follow_up:g} model days.\n")
     print(format_table(("split by", "n", "median days (95% CI)", "free day 60", "free at end", "log-rank p"),
@@ -164,4 +165,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

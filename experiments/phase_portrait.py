@@ -32,7 +32,7 @@ from matplotlib.patches import Patch
 import sim
 from sim.analysis import format_table
 from sim.phase import phase_portrait
-from sim.plotting import PALETTE, add_out_option, house_style, plot_phase_portrait, save_script_figure
+from sim.plotting import PALETTE, add_out_option, house_style, plot_phase_portrait, print_changes, run_script, save_script_figure
 
 CHANGES = {}                          # parameter changes, e.g. {"d": 0.05}
 INOCULA = [1e6, 3e7, 5.8e7, 7e7, 3e8]  # tumour cells injected [cells]; effectors start at s/d
@@ -103,6 +103,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_out_option(parser)
     out = parser.parse_args().out
+    print_changes(CHANGES, "kuznetsov1994")
 
     scenario = sim.prepare("kuznetsov1994", parameters=CHANGES)
     params = scenario.parameters.values_dict()
@@ -182,4 +183,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -38,7 +38,7 @@ import argparse
 import textwrap
 
 import sim
-from sim.plotting import add_out_option, house_style, plot_robustness, save_script_figure
+from sim.plotting import add_out_option, house_style, plot_robustness, print_changes, run_script, save_script_figure
 from sim.robustness import check_robustness
 
 CHANGES = {}   # parameter changes applied to every arm first
@@ -50,6 +50,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1, help="seed of the sample (default 1)")
     add_out_option(parser)
     args = parser.parse_args()
+    print_changes(CHANGES, "irf7-silenced")
     if args.n < 1 or args.seed < 0:
         parser.error("--n must be at least 1 and --seed at least 0")
 
@@ -70,4 +71,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -38,7 +38,7 @@ import textwrap
 
 import matplotlib.pyplot as plt
 
-from sim.plotting import add_out_option, house_style, plot_sobol, plot_tornado, save_script_figure
+from sim.plotting import add_out_option, house_style, plot_sobol, plot_tornado, print_changes, run_script, save_script_figure
 from sim.sensitivity import local_sensitivity, short_meaning, sobol_analysis
 
 SCENARIO = "irf7-silenced"   # untreated 4T1.2: its typical mouse reaches bone, so a 1 % nudge moves the day
@@ -72,6 +72,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1, help="seed of the Sobol samples (default: 1)")
     add_out_option(parser)
     args = parser.parse_args()
+    print_changes(CHANGES, SCENARIO)
     if args.seed < 0:
         parser.error("--seed must be at least 0")
 
@@ -144,4 +145,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -31,7 +31,7 @@ import argparse
 import numpy as np
 
 from sim.analysis import format_table
-from sim.plotting import add_out_option, house_style, plot_surgery_timing, save_script_figure
+from sim.plotting import add_out_option, house_style, plot_surgery_timing, print_changes, run_script, save_script_figure
 from sim.scenarios import load_scenario
 from sim.sweeps import surgery_timing
 
@@ -62,6 +62,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1, help="seed of the cohorts (default 1)")
     add_out_option(parser)
     args = parser.parse_args()
+    print_changes(CHANGES, "irf7-silenced")
     if args.n < 1 or args.seed < 0:
         parser.error("--n must be at least 1 and --seed at least 0")
 
@@ -110,4 +111,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-from collections.abc import Iterator, Sequence
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -589,6 +591,67 @@ def save_script_figure(figure: Figure, folder: Path | str, stem: str) -> None:
     """Save a learner script's figure set (:func:`save_figure_set`) and print where it went."""
     png, svg = save_figure_set(figure, folder, stem)
     print(f"\nFigure saved to {png} and {svg}")
+
+
+def changes_in_effect(changes: Mapping[str, float] | None = None, scenario: str | None = None,
+                      **settings: tuple[object, object]) -> str:
+    """The line a learner script prints about the edits in effect, or ``""`` when it runs as shipped.
+
+    Parameters
+    ----------
+    changes
+        The script's ``CHANGES`` (parameter name -> value); each is named with the value in force
+        without it, taken from ``scenario`` (a parameter set or scenario name). Changes equal to that
+        value are not in effect and are left out.
+    scenario
+        Where the unchanged parameter values come from, e.g. ``"irf7-silenced"`` (needed with ``changes``).
+    **settings
+        ``NAME=(value, shipped value)`` for the other constants a lesson step tells learners to edit.
+
+    >>> changes_in_effect({"cd8_kill_max": 0.2}, "irf7-silenced", FIRST_LATE_DOSE=(15, 15))
+    'Changes in effect: cd8_kill_max = 0.2 (without the change: 0.5).'
+    >>> changes_in_effect({}, "irf7-silenced")
+    ''
+    """
+    from .api import prepare
+
+    defaults = prepare(scenario).parameters.values_dict() if changes else {}
+    items = [f"{name} = {value:g} (without the change: {defaults[name]:g})" if name in defaults
+             else f"{name} = {value:g} (not a parameter of {scenario})"
+             for name, value in (changes or {}).items() if defaults.get(name) != value]
+    items += [f"{name} = {value!r} (as shipped: {shipped!r})" for name, (value, shipped) in settings.items()
+              if not _same(value, shipped)]
+    return f"Changes in effect: {'; '.join(items)}." if items else ""
+
+
+def _same(value: object, shipped: object) -> bool:
+    """Whether a script setting still has its shipped value (arrays compare element by element)."""
+    return np.shape(value) == np.shape(shipped) and bool(np.all(np.asarray(value) == np.asarray(shipped)))
+
+
+def print_changes(changes: Mapping[str, float] | None = None, scenario: str | None = None,
+                  **settings: tuple[object, object]) -> None:
+    """Print :func:`changes_in_effect` when the script does not run as shipped."""
+    line = changes_in_effect(changes, scenario, **settings)
+    if line:
+        print(line)
+
+
+def run_script(main: Callable[[], object]) -> None:
+    """Run a learner script's ``main()``; a reader that closes the pipe early (``| head``) ends it quietly.
+
+    Like the command line, and like a Unix tool killed by SIGPIPE: no traceback, exit status 141
+    (128 + SIGPIPE) when standard output was closed before the script finished printing.
+    """
+    try:
+        main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # point stdout at /dev/null so that Python's own flush at exit does not fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        sys.exit(128 + 13)  # 13: SIGPIPE
 
 
 def save_figure(figure: Figure, paths: Sequence[Path | str], overwrite: bool = False, flag: str = "path",

@@ -123,12 +123,63 @@ def test_ligand_experiment_explains_with_the_changed_parameters(capsys, tmp_path
     assert ("shrinks from the start" in printed) == (kill > growth)
 
 
-def test_interferon_therapy_says_timing_matters_only_when_the_early_course_did_better(capsys, tmp_path):
-    printed = run_script("interferon_therapy", capsys, tmp_path, FIRST_LATE_DOSE=30)
-    early = "no bone metastasis" in printed.split("doses from day 1:")[1].splitlines()[0]
-    late_day = float(re.search(r"doses from day 30: bone metastasis on day (\d+)", printed)[1])
-    assert early and late_day < 120
-    assert "Why timing matters" in printed
+def effector_rows(printed: str) -> dict[str, tuple[float, float, float | None, float | None]]:
+    """interferon_therapy's effector table: arm -> (peak, day of peak, effectors at detection, detection day)."""
+    rows = {}
+    for arm, peak, peak_day, rest in re.findall(r"^(no interferon|\d+ doses, days \S+)\s+([0-9.e+-]+) \(day ([0-9.]+)\)\s+(.+)$",
+                                                printed, re.MULTILINE):
+        detected = re.fullmatch(r"([0-9.e+-]+) \(day ([0-9.]+)\)", rest.strip())
+        rows[arm] = (float(peak), float(peak_day), *(map(float, detected.groups()) if detected else (None, None)))
+    return rows
+
+
+@pytest.mark.parametrize("first_late_dose", [15, 30])
+def test_interferon_therapy_explains_only_what_its_numbers_show(first_late_dose, capsys, tmp_path):
+    """Lesson step 8: the effector peaks are the ones `tumorsim run` reports, and each 'why' sentence holds."""
+    import sim
+
+    printed = run_script("interferon_therapy", capsys, tmp_path, FIRST_LATE_DOSE=first_late_dose)
+    assert ("Changes in effect: FIRST_LATE_DOSE = 30 (as shipped: 15)." in printed) == (first_late_dose == 30)
+    rows = effector_rows(printed)
+    untreated, early, late = (rows[arm] for arm in ("no interferon", "10 doses, days 1-28",
+                                                    f"10 doses, days {first_late_dose}-{first_late_dose + 27}"))
+    runs = {"no interferon": sim.run("irf7-silenced"), "early": sim.run("ifn-dosed"),
+            "late": sim.run("ifn-dosed", dose_start=first_late_dose)}
+    for (peak, _, _, detected), run in zip((untreated, early, late), runs.values()):
+        assert f"{peak:.3g}" == f"{run['L'].max():.3g}"  # the same peak as `tumorsim run` prints
+        assert detected == (None if run.metastasis_day is None else pytest.approx(run.metastasis_day, abs=0.05))
+    delay = float(re.search(r"late doses delayed it by ([0-9.]+) days", printed)[1])
+    assert delay == pytest.approx(late[3] - untreated[3], abs=0.11)
+    assert "Why timing matters" in printed  # the early course keeps the mouse free, the late one does not
+    why = " ".join(printed.split("Why timing matters:")[1].split("Figure saved")[0].split())
+    early_days, late_days = (int(n) for n in re.search(r"on (\d+) of the 10 early dose days and on (\d+) of", why).groups())
+    assert ("found less antigen" in why) == (late_days < early_days)
+    assert ("expanded fewer effector" in why) == (late[0] < early[0])
+    assert ("rose higher" in why) == (late[0] >= early[0])
+    later = re.search(r"their peak came ([0-9.]+) days later", why)
+    assert later and float(later[1]) == pytest.approx(late[1] - late[3], abs=0.11) and late[1] > late[3]
+    net, unopposed = (float(x) for x in re.search(r"net ([0-9.]+) per day .* unopposed: ([0-9.]+)\)", why).groups())
+    assert 0 < net < unopposed  # killing slowed the bone's growth but did not stop it
+    bone = re.search(r"bone already held ([0-9.e+]+) cells \(([0-9.]+) % of", why)
+    assert float(bone[2]) == pytest.approx(float(bone[1]) / 1e4, rel=0.02)
+
+
+def test_interferon_therapy_claims_no_reason_when_timing_makes_no_difference(capsys, tmp_path):
+    printed = run_script("interferon_therapy", capsys, tmp_path, CHANGES={"ifn_clearance": 1.7})
+    assert "Changes in effect: ifn_clearance = 1.7 (without the change: 16.6)." in printed
+    assert "Why" not in printed and "neither course's mouse had a detectable metastasis" in printed
+
+
+@pytest.mark.parametrize(("stem", "settings", "line"), [
+    ("irf7_sweep", {"CHANGES": {"cd8_kill_max": 0.2}}, "Changes in effect: cd8_kill_max = 0.2 (without the change: 0.5)."),
+    ("irf7_restoration", {"CHANGES": {"cd8_kill_max": 0.5}}, None),  # the shipped value: no change in effect
+    ("irf7_restoration", {}, None),
+])
+def test_scripts_name_the_changes_in_effect(stem, settings, line, capsys, tmp_path):
+    """Lesson step 6: a learner who edits CHANGES sees it named in the output; a script as shipped says nothing."""
+    printed = run_script(stem, capsys, tmp_path, *(["--n", "0"] if stem == "irf7_sweep" else []), **settings)
+    changes = [row for row in printed.splitlines() if row.startswith("Changes in effect")]
+    assert changes == ([line] if line else [])
 
 
 def test_host_immunity_names_each_arms_own_antibody_course(capsys, tmp_path):
@@ -141,3 +192,18 @@ def test_host_immunity_names_each_arms_own_antibody_course(capsys, tmp_path):
     assert "Antibody courses: cd8-depleted-to-day-20 days 0-20." in printed
     assert "60" not in printed.split("Antibody courses")[1].split("\n")[0]
     assert "(grey band: the antibody course of cd8-depleted-to-day-20, days 0-20)" in (tmp_path / "host_immunity.svg").read_text()
+
+
+@pytest.mark.parametrize(("stem", "args"), [("patient_signature", ["--n", "60", "--seed", "2"]), ("irf7_restoration", [])])
+def test_scripts_end_quietly_when_the_reader_closes_the_pipe(stem, args, tmp_path):
+    """`python experiments/patient_signature.py | head -14`: no BrokenPipeError traceback, status 141 or 0."""
+    import os
+    import subprocess
+
+    reader = subprocess.Popen([sys.executable, str(EXPERIMENTS / f"{stem}.py"), "--out", str(tmp_path), *args],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                              env={**os.environ, "MPLBACKEND": "Agg"})
+    reader.stdout.close()  # the reader goes away before the script has printed anything
+    _, stderr = reader.communicate(timeout=300)
+    assert reader.returncode in (0, 141), stderr.decode()
+    assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr.decode()
