@@ -37,7 +37,6 @@ Run:  python experiments/robustness.py            (256 samples, about 10 s on 2 
 import argparse
 import textwrap
 
-import sim
 from sim.plotting import add_out_option, house_style, plot_robustness, print_changes, run_script, save_script_figure
 from sim.robustness import check_robustness
 
@@ -59,11 +58,6 @@ def main():
     print()
     for line in result.sentences():
         print(textwrap.fill(line, 110, subsequent_indent="  "))
-    parameters = sim.prepare("irf7-restored", parameters=CHANGES).parameters
-    narrowed = [name for name in result.ranged if "narrowed" in parameters[name].range_source]
-    if narrowed:
-        print(f"\nThe range of {', '.join(narrowed)} was narrowed using the paper's own findings (range_source in "
-              "sim/data/parameters/irf7.toml):\nthe findings' share of samples over the ranges is partly built in.")
 
     with house_style():
         axes = plot_robustness(result)

@@ -56,6 +56,8 @@ def _irf7_numbers(result: Result) -> dict[str, float | str | None]:
         "final_bone_burden": float(result["B"][-1]),
         "peak_nk_fold": peak_fold("N"),
         "peak_cd8_effectors": float(result["L"].max()),
+        "peak_cd8_effectors_day": float(t[int(np.argmax(result["L"]))]),
+        "cd8_effectors_before_surgery": float(result["L"][before].max()),
         "peak_cd8_memory": float(result["M"].max()),
         "peak_mdsc_fold": peak_fold("Q"),
         "mean_signalling": _mean(signalling, t),
@@ -67,7 +69,8 @@ def _irf7_numbers(result: Result) -> dict[str, float | str | None]:
 
 
 IRF7_UNITS = {"metastasis_day": "day", "endpoint_day": "day", "final_bone_burden": "cells", "peak_nk_fold": "x start",
-              "peak_cd8_effectors": "cells", "peak_cd8_memory": "cells", "peak_mdsc_fold": "x normal",
+              "peak_cd8_effectors": "cells", "peak_cd8_effectors_day": "day", "cd8_effectors_before_surgery": "cells",
+              "peak_cd8_memory": "cells", "peak_mdsc_fold": "x normal",
               "mean_signalling": "0-1", "surgery_day": "day", "nk_fold_before_surgery": "x start",
               "signalling_before_surgery": "0-1", "cd8_memory_after_surgery": "cells"}
 """Units of the Irf7 model's headline numbers (``key_numbers``); "x start": a multiple of the starting number."""
@@ -195,9 +198,17 @@ def _irf7_sentences(result: Result) -> list[str]:
               f", and {MEMORY_LAG:g} days after surgery {numbers['cd8_memory_after_surgery']:.3g} memory cells remained")
     lines.append(
         f"Immune state: {phase}, NK cells {_fold_text(numbers['nk_fold_before_surgery'], 'their starting number')} and "
-        f"host interferon signalling averaged {numbers['signalling_before_surgery']:.2f} (0 none, 1 full). "
-        f"Tumour-specific CD8+ T cells peaked at {numbers['peak_cd8_effectors']:.3g} effector cells{memory}; "
-        f"MDSCs {_fold_text(numbers['peak_mdsc_fold'], 'their normal level')}."
+        f"host interferon signalling averaged {numbers['signalling_before_surgery']:.2f} (0 none, 1 full); "
+        f"tumour-specific CD8+ T cells reached {numbers['cd8_effectors_before_surgery']:.3g} effector cells{memory}."
+    )
+    peak, day = numbers["peak_cd8_effectors"], numbers["peak_cd8_effectors_day"]
+    later = surgery is not None and day > surgery
+    detected = numbers["metastasis_day"]
+    lines.append(
+        (f"Over the whole run, effector CD8+ T cells peaked at {peak:.3g} on day {day:.0f}"
+         + (" (after the bone metastasis was detected)" if later and detected is not None and day > detected else "")
+         + "; " if later else "")
+        + f"MDSCs {_fold_text(numbers['peak_mdsc_fold'], 'their normal level')}."
     )
     return lines
 
@@ -276,12 +287,13 @@ def p_text(p: float | None) -> str:
     return "< 1e-16" if p < 1e-16 else f"= {p:.2g}"
 
 
-def _days_interval(summary: dict) -> str:
+def _days_interval(summary: dict, unit: str = "") -> str:
+    """'32.5 (31.9-33.1)', with ``unit`` after the median ('32.5 days (...)'), or 'not reached'."""
     median = summary["median_days"]
     if median is None:
         return "not reached"
     low, high = summary["median_ci"]
-    return f"{median:.1f} ({low:.1f}-{high:.1f})" if high is not None else f"{median:.1f} ({low:.1f}-not reached)"
+    return f"{median:.1f}{unit} ({low:.1f}-{'not reached' if high is None else f'{high:.1f}'})"
 
 
 def cohort_table(summaries: Sequence[dict]) -> str:
@@ -313,7 +325,8 @@ def cohort_sentences(summaries: Sequence[dict]) -> list[str]:
     for s in summaries[1:]:
         p = s["p_logrank_vs_first"]
         verdict = "significant at the 5 % level" if p is not None and p < 0.05 else "not significant at the 5 % level"
-        lines.append(f"{s['name']} vs {first['name']}: median {_days_interval(s)} vs {_days_interval(first)} days; "
+        lines.append(f"{s['name']} vs {first['name']}: median {_days_interval(s, ' days')} vs "
+                     f"{_days_interval(first, ' days')}; "
                      f"{_percent(s['metastasis_free_fraction'])} vs {_percent(first['metastasis_free_fraction'])} "
                      f"metastasis-free at day {s['days']:g}; log-rank p {p_text(p)}, {verdict}.")
     lines.append(f"Each arm draws its own mice from seed {first['seed']} (as in an experiment), so the arms are "
@@ -344,6 +357,7 @@ def patient_sentences(summary: dict) -> list[str]:
         verdict = "High-signature patients did a little better, but not significantly at the 5 % level"
     else:
         verdict = "In this draw high-signature patients did not do better (try a larger --n)"
-    return [f"{verdict}: median {_days_interval(high)} vs {_days_interval(low)} model days (log-rank p {p_text(p)}).",
+    return [f"{verdict}: median {_days_interval(high, ' model days')} vs {_days_interval(low, ' model days')} "
+            f"(log-rank p {p_text(p)}).",
             "The score is measured with noise, so some tumours with real Irf7 activity land in the low group and the "
             "curves are closer than the true activities would make them."]

@@ -11,6 +11,8 @@ import contextlib
 import json
 import math
 import os
+import re
+import shutil
 import signal
 import sys
 import textwrap
@@ -125,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     equilibria = _command(commands, "equilibria", "every equilibrium of a model, with eigenvalues and type",
                           ["tumorsim equilibria kuznetsov1994", "tumorsim equilibria kuznetsov1994 --set s=2e4"])
-    equilibria.add_argument("model", help="model name (tumorsim list), or a scenario whose parameters to use")
+    equilibria.add_argument("model", help="a classic model's name (tumorsim list), or a scenario of one whose "
+                            "parameters to use")
     equilibria.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
                             help="change a parameter (repeatable)")
     equilibria.add_argument("--json", action="store_true", help="print a machine-readable list instead of text")
@@ -154,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--force", action="store_true", help="replace output files that already exist")
 
     sensitivity = _command(commands, "sensitivity", "which parameters decide the metastasis day",
-                           ["tumorsim sensitivity irf7-restored --plot tornado.png",
+                           ["tumorsim sensitivity irf7-silenced --plot tornado.png",
                             "tumorsim sensitivity irf7-restored --global --n 256 --seed 1 --plot sobol.png"],
                            "Local sensitivities (a tornado chart of +-1 % changes) or, with --global, Sobol indices "
                            "over the parameter ranges declared in the parameter file.")
@@ -249,28 +252,29 @@ def _list() -> str:
         if not names:
             continue
         width = max(len(name) for name in names)
-        lines += ["", textwrap.fill(f"{model.name}: {model.title}", SHOW_WIDTH)]
+        lines += ["", textwrap.fill(f"{model.name}: {model.title}", _width())]
         # the description only, not the whole scenario with its parameter files: 'list' starts in well under 0.3 s
-        lines += [textwrap.fill(read_toml(SCENARIO_DIR / f"{name}.toml").get("description", ""), SHOW_WIDTH,
+        lines += [textwrap.fill(read_toml(SCENARIO_DIR / f"{name}.toml").get("description", ""), _width(),
                                 initial_indent=f"  {name:{width}s}  ",
                                 subsequent_indent=" " * (width + 4), break_on_hyphens=False) for name in names]
     width = max(len(name) for name in MODELS)
     lines += ["", "Models (each also runs by its name, with its published parameters):"]
-    lines += [textwrap.fill(model.title, SHOW_WIDTH, initial_indent=f"  {name:{width}s}  ",
+    lines += [textwrap.fill(model.title, _width(), initial_indent=f"  {name:{width}s}  ",
                             subsequent_indent=" " * (width + 4)) for name, model in MODELS.items()]
     return "\n".join(lines)
 
 
-SHOW_WIDTH = 100
-"""Characters per line of 'tumorsim show' (without --all): a terminal's width."""
+def _width() -> int:
+    """Characters per line of 'list' and 'show': the terminal's width (COLUMNS), 100 when not a terminal."""
+    return min(max(shutil.get_terminal_size((100, 24)).columns, 80), 240)
 
 
 def _show(target: str, full: bool) -> str:
     scenario = load_scenario(target)
     lines = [
-        *[textwrap.fill(line, SHOW_WIDTH) for line in analysis.heading(scenario)],
-        textwrap.fill(f"Mirrors: {scenario.mirrors}", SHOW_WIDTH),
-        textwrap.fill(f"Model: {scenario.model.name} ({scenario.model.title})", SHOW_WIDTH),
+        *[textwrap.fill(line, _width()) for line in analysis.heading(scenario)],
+        textwrap.fill(f"Mirrors: {scenario.mirrors}", _width()),
+        textwrap.fill(f"Model: {scenario.model.name} ({scenario.model.title})", _width()),
         f"Tumour line: {scenario.tumor_line or '-'}    host: {scenario.host or '-'}    follow-up: {scenario.days:g} days",
         f"File: {scenario.source}",
         "",
@@ -281,7 +285,7 @@ def _show(target: str, full: bool) -> str:
     lines += [f"  {s.name:3s} = {scenario.initial[s.name]:<12.4g} {s.unit:7s} {s.meaning}" for s in scenario.model.states]
     lines += ["", textwrap.fill("Parameters (basis: teaching = chosen for teaching, a guess; public-code = copied from "
                                 "public code, never checked in the paper; genotype = set by the tumour line or host):",
-                                SHOW_WIDTH)]
+                                _width())]
     params = list(scenario.parameters.values())
     if full:
         table = analysis.format_table(("parameter", "value", "unit", "basis", "meaning"),
@@ -297,7 +301,7 @@ def _show(target: str, full: bool) -> str:
                                       [[p.name, _with_unit(p.value, p.unit), p.basis] for p in params]).splitlines()
         width = len(table[1]) + 2
         lines += [table[0].ljust(width) + "meaning", table[1] + "  -------"]
-        lines += [row.ljust(width) + _clip(param.meaning, SHOW_WIDTH - width) for row, param in zip(table[2:], params)]
+        lines += [row.ljust(width) + _clip(param.meaning, _width() - width) for row, param in zip(table[2:], params)]
         lines.append(f"\nSources and ranges of every parameter: tumorsim show {target} --all")
     if scenario.variability:
         lines += ["", "Variability between mice (virtual cohorts: value x exp(sigma z), z standard normal):"]
@@ -425,7 +429,10 @@ def _cohort(args: argparse.Namespace) -> str:
     days, changes = _positive(args.days, "--days"), _assignments(args.set, "--set")
     arms = distinct_names([api.prepare(name, days=days, parameters=changes, names=FLAGS) for name in args.scenarios],
                           args.scenarios)
-    cohorts = [simulate_cohort(arm, n, seed, workers=workers, engine=args.engine) for arm in arms]
+    try:
+        cohorts = [simulate_cohort(arm, n, seed, workers=workers, engine=args.engine) for arm in arms]
+    except InputError as exc:  # the API names its argument engine='...'; here it is a flag
+        raise InputError(re.sub(r"engine='(\w+)'", r"--engine \1", str(exc))) from None
     reference = cohorts[0]
     summaries = []
     for cohort in cohorts:

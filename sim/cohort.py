@@ -181,8 +181,9 @@ class Cohort:
         """Two-sided log-rank p-value of this cohort's metastasis-free survival against ``other``'s."""
         return logrank_p(self.metastasis_day, other.metastasis_day, self.days, self.censor_day, other.censor_day)
 
-    def summary(self, at_days: tuple[float, ...] = ()) -> dict[str, Any]:
-        """Headline numbers: median with its 95 % interval and fractions metastasis-free."""
+    def summary(self, at_days: tuple[float, ...] = (30.0, 60.0, 90.0)) -> dict[str, Any]:
+        """Headline numbers: median with its 95 % interval and fractions metastasis-free (at the end of follow-up
+        and on each of ``at_days`` [day]; Kaplan-Meier estimates, rounded to 12 decimals to drop float noise)."""
         curve = self.survival()
         low, high = curve.median_interval
         return {
@@ -192,9 +193,9 @@ class Cohort:
             "days": self.days,
             "median_days": curve.median,
             "median_ci": [low, high],
-            "metastasis_free_fraction": float(curve.at(self.days)) if curve.known_at(self.days) else None,
+            "metastasis_free_fraction": round(float(curve.at(self.days)), 12) if curve.known_at(self.days) else None,
             "fates": {fate: int((self.fates == fate).sum()) for fate in FATES},
-            "metastasis_free_at": {f"{d:g}": float(curve.at(d)) if d <= self.days and curve.known_at(d) else None
+            "metastasis_free_at": {f"{d:g}": round(float(curve.at(d)), 12) if d <= self.days and curve.known_at(d) else None
                                    for d in at_days},
             "variability": {k: v.sigma for k, v in self.scenario.variability.items()},
             "version": self.version,

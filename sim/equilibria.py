@@ -20,13 +20,17 @@ import numpy as np
 from scipy.optimize import root
 from scipy.stats import qmc
 
-from .models import Model
+from .errors import InputError
+from .models import MODELS, Model
 
 SEARCH_RANGE = (1e-6, 1e12)
 """Starting values are drawn between these, log-uniformly, in each state's unit."""
 STARTS_PER_FACE = 512
 _SOBOL_RNG = "rng" in qmc.Sobol.__init__.__code__.co_varnames  # keyword renamed in SciPy 1.15
 TOLERANCE = 1e-9
+MAX_STATES = 4
+"""Largest model searched: every face of the orthant (2^n of them) gets its own starts, so the search
+is for the classic models of two to three states; a nine-state model would take minutes."""
 """A point is an equilibrium when every per-capita rate (or, for a zero
 state, its rate relative to the largest term) is below this."""
 
@@ -92,6 +96,10 @@ def find_equilibria(model: Model, params: dict[str, float], seed: int = 0) -> li
         Seed of the starting points (the search is deterministic for a given seed).
     """
     n = len(model.states)
+    if n > MAX_STATES:
+        small = [name for name, m in MODELS.items() if len(m.states) <= MAX_STATES]
+        raise InputError(f"equilibria: model '{model.name}' has {n} states; the search covers every face of the "
+                         f"state space and is meant for models of at most {MAX_STATES} states: {', '.join(small)}")
     low, high = np.log(SEARCH_RANGE)
     found: list[np.ndarray] = []
     for zero in itertools.chain.from_iterable(itertools.combinations(range(n), k) for k in range(n)):

@@ -138,7 +138,8 @@ def write_all(outputs: Sequence[Output], overwrite: bool = False) -> None:
         for output, temporary in zip(outputs, temporaries):
             current = output
             os.chmod(temporary, mode)  # mkstemp makes owner-only files; give the user's usual permissions
-            if os.path.lexists(output.path):  # only with overwrite: check_targets refused it otherwise
+            # without overwrite a file that appeared since check_targets (a concurrent writer) is never replaced
+            if overwrite and os.path.lexists(output.path):
                 backup = _temporary(output.path.parent, output)
                 backup.unlink()
                 os.link(output.path, backup)

@@ -9,11 +9,12 @@ analysis over a cluster.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from typing import Any, TextIO
 
@@ -81,14 +82,49 @@ def run_all(
             if progress:
                 progress.advance()
         return results
-    pool = ProcessPoolExecutor(max_workers=count, mp_context=_CONTEXT, initializer=_worker_signals)
+    with process_pool(count) as pool:
+        return _collect(pool, function, jobs, progress)
+
+
+@contextlib.contextmanager
+def process_pool(count: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``count`` worker processes for tumorsim's own functions.
+
+    On an error, Ctrl-C or SIGTERM the workers are stopped at once: no worker
+    may outlive its parent's command. The caller's script is not re-run in
+    the workers (see ``_script_hidden``), so a learner's script needs no
+    ``if __name__ == "__main__":`` guard.
+    """
+    with _script_hidden():
+        pool = ProcessPoolExecutor(max_workers=count, mp_context=_CONTEXT, initializer=_worker_signals)
+        try:
+            yield pool
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown()
+
+
+@contextlib.contextmanager
+def _script_hidden() -> Iterator[None]:
+    """Hide the main script from the workers while a pool runs.
+
+    Spawned and forkserver workers import the parent's main script to find
+    functions defined there; a script without an ``if __name__ == "__main__":``
+    guard would then start its analysis again in every worker and fail. The
+    workers here only run functions of the ``sim`` package, so they never need it.
+    """
+    main = sys.modules.get("__main__")
+    saved = {key: main.__dict__[key] for key in ("__file__", "__spec__") if main is not None and key in main.__dict__}
     try:
-        results = _collect(pool, function, jobs, progress)
-    except BaseException:
-        _stop(pool)  # an error, Ctrl-C or SIGTERM: no worker may outlive its parent's command
-        raise
-    pool.shutdown()
-    return results
+        if "__file__" in saved:
+            del main.__file__
+        if "__spec__" in saved:
+            main.__spec__ = None
+        yield
+    finally:
+        for key, value in saved.items():
+            setattr(main, key, value)
 
 
 _CONTEXT = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")

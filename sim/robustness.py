@@ -240,6 +240,7 @@ class Robustness:
     ranged: tuple[str, ...]
     checks: tuple[ConclusionCheck, ...]
     delays: tuple[DelaySummary, ...]
+    narrowed: tuple[str, ...] = ()
     version: str = __version__
 
     def to_dict(self) -> dict[str, Any]:
@@ -253,6 +254,7 @@ class Robustness:
             "one_at_a_time_parameters": list(self.varied),
             "one_at_a_time_factors": list(FACTORS),
             "ranged_parameters": list(self.ranged),
+            "ranges_narrowed_by_the_findings": list(self.narrowed),
             "conclusions": [{
                 "earlier": c.conclusion.earlier, "later": c.conclusion.later, "claim": c.conclusion.claim,
                 "at_defaults": c.at_defaults, "default_days": list(c.default_days),
@@ -297,6 +299,10 @@ class Robustness:
                          f"over the ranges a median delay of {_days_text(median)}, 90 % of samples between "
                          f"{_days_text(low)} and {_days_text(high)} ({d.spec.arm} stays metastasis-free through "
                          f"follow-up in {d.free_fraction:.0%} of samples).")
+        if self.narrowed:
+            lines.append(f"The range of {', '.join(self.narrowed)} was narrowed using the paper's own findings (see its "
+                         "range_source in the parameter file), so the share of samples in which the findings hold over "
+                         "the ranges is partly built in.")
         return lines
 
     def summary(self) -> str:
@@ -369,4 +375,6 @@ def check_robustness(
                                       tuple(labels[i] for i in np.flatnonzero(~holds[1:]) + 1),
                                       float(sampled.holds(c, declared.tie_days).mean())))
     delays = tuple(DelaySummary(d, float(local.delay(d)[0]), sampled.delay(d)) for d in declared.delays)
-    return Robustness(declared.title, declared.tie_days, n, seed, tuple(varied), tuple(ranged), tuple(checks), delays)
+    narrowed = tuple(name for name in ranged if "narrowed" in first.parameters[name].range_source)
+    return Robustness(declared.title, declared.tie_days, n, seed, tuple(varied), tuple(ranged), tuple(checks), delays,
+                      narrowed)

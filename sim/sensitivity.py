@@ -59,7 +59,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,7 +71,7 @@ from .analysis import format_table
 from .api import prepare
 from .batch import solve_batch
 from .errors import InputError
-from .parallel import Progress, run_all
+from .parallel import Progress, process_pool, run_all
 from .scenarios import Scenario
 from .version import __version__
 
@@ -134,7 +134,7 @@ def _pool(workers: int | None, executor: Executor | None) -> Iterator[Executor |
     if executor is not None or count <= 1:
         yield executor
         return
-    with ProcessPoolExecutor(max_workers=count) as pool:
+    with process_pool(count) as pool:
         yield pool
 
 
@@ -236,8 +236,10 @@ class LocalSensitivity:
             f"{second.name}, the {short_meaning(second.meaning)}: 1 % more {self._effect(second)}.")
         helps = [e.name for e in self.entries[:10] if e.index > 0][:3]
         harms = [e.name for e in self.entries[:10] if e.index < 0][:3]
-        lines.append(f"Among the top ten, raising {', '.join(helps) or 'none'} delays metastasis (positive S, blue) and "
-                     f"raising {', '.join(harms) or 'none'} hastens it (negative S, orange).")
+        effects = ([f"raising {', '.join(helps)} delays metastasis (positive S, blue)"] if helps else []) + (
+            [f"raising {', '.join(harms)} hastens it (negative S, orange)"] if harms else [])
+        if effects:
+            lines.append(f"Among the top ten, {' and '.join(effects)}.")
         if self.censored or any(e.censored for e in self.entries):
             lines.append("Some runs had no metastasis within follow-up; their day is counted as the last day of "
                          "follow-up (censored), so those indices understate the true sensitivity.")
@@ -297,6 +299,10 @@ def local_sensitivity(
     with _pool(workers if len(jobs) > 1 else 1, executor) as pool:
         days = run_all(_censored_days, jobs, workers=1, executor=pool)
     day0 = float(days[0][0])
+    if day0 >= base.days:
+        raise InputError(f"{base.name}: no bone metastasis within the {base.days:g} days of follow-up, so there is no "
+                         "metastasis day to be sensitive; choose a scenario or changes under which bone metastasis "
+                         "occurs (e.g. irf7-silenced), or the global (Sobol) analysis over the ranges")
     pairs = {name: days[0][1 + 2 * k: 3 + 2 * k] for k, name in enumerate(in_batch)}
     pairs.update({name: np.concatenate(days[1 + 2 * k: 3 + 2 * k]) for k, name in enumerate(separate)})
     entries = []

@@ -108,25 +108,25 @@ def _is_none(value: object) -> bool:
     return isinstance(value, str) and value.strip().lower() == "none"
 
 
-def _number(raw: object, flag: str, minimum: float = 0.0, strict: bool = False) -> float:
-    """``raw`` as a finite number >= ``minimum`` (> it if ``strict``)."""
-    allowed = f"a number {'>' if strict else '>='} {minimum:g}"
+def _number(raw: object, flag: str, minimum: float = 0.0, strict: bool = False, none: bool = True) -> float:
+    """``raw`` as a finite number >= ``minimum`` (> it if ``strict``); ``none``: the flag also takes 'none'."""
+    allowed = f"a number {'>' if strict else '>='} {minimum:g}" + (" or 'none'" if none else "")
     try:
         value = float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise InputError(f"{flag} must be {allowed} or 'none', not {raw!r:.40}") from None
+        raise InputError(f"{flag} must be {allowed}, not {raw!r:.40}") from None
     if not math.isfinite(value) or value < minimum or (strict and value == minimum):
-        raise InputError(f"{flag} must be {allowed} or 'none', not {raw!r:.40}")
+        raise InputError(f"{flag} must be {allowed}, not {raw!r:.40}")
     return value
 
 
 def _timing(key: str, raw: object, flag: str) -> float | int:
     if key == "count":
-        value = _number(raw, flag, minimum=0, strict=True)
+        value = _number(raw, flag, minimum=0, strict=True, none=False)
         if value != int(value):
             raise InputError(f"{flag} must be a whole number of doses >= 1, not {raw!r:.40}")
         return int(value)
-    return _number(raw, flag, minimum=0.0, strict=key == "every")
+    return _number(raw, flag, minimum=0.0, strict=key == "every", none=False)
 
 
 def _require_event(scenario: Scenario, target: str | None, flag: str, what: str) -> None:
@@ -177,7 +177,7 @@ def _depletion(window: str, scenario: Scenario, days: float, flag: str) -> dict[
     start, dash, stop = span.partition("-")
     if not sep or not dash or cells.strip().lower() not in allowed:
         raise InputError(f"{usage}, not {window!r:.40}")
-    first, last = _number(start, flag), _number(stop, flag)
+    first, last = _number(start, flag, none=False), _number(stop, flag, none=False)
     if last <= first:
         raise InputError(f"{usage}; STOP must come after START, not {window!r:.40}")
     if first >= days:

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ["COLUMNS"] = "100"  # list and show fit the terminal; tests read them at a fixed width
 
 import matplotlib  # noqa: E402
 

@@ -333,3 +333,10 @@ def test_show_prints_ranges_and_variability(cli):
     assert outcome.out.count("range for sensitivity analysis:") == len(ranged)
     for spread in scenario.variability.values():
         assert f"{spread.parameter}: sigma {spread.sigma:g}" in outcome.out
+
+
+def test_show_uses_the_width_of_the_terminal(cli, monkeypatch):
+    meaning = sim.load_scenario("depillis2005-ligand").parameters["c"].meaning
+    assert meaning not in cli("show", "depillis2005-ligand").out  # cut to fit 100 columns
+    monkeypatch.setenv("COLUMNS", "200")
+    assert meaning in cli("show", "depillis2005-ligand").out

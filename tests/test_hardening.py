@@ -420,3 +420,29 @@ def test_the_api_says_overwrite_not_force(tmp_path):
     result.to_csv(tmp_path / "r.csv")
     with pytest.raises(sim.InputError, match="overwrite=True"):
         result.to_csv(tmp_path / "r.csv")
+
+
+def test_a_script_without_a_main_guard_runs_parallel_analyses(tmp_path):
+    """Worker processes never re-run the learner's script, so it needs no `if __name__ == "__main__":`."""
+    script = tmp_path / "analysis.py"
+    script.write_text("from sim.robustness import check_robustness\n"
+                      "from sim.sensitivity import sobol_analysis\n"
+                      "print('ran', check_robustness(n=4, seed=1, workers=2).n)\n"
+                      "print('ran', sobol_analysis('irf7-silenced', n=8, seed=1, workers=2).n)\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env={**os.environ, "MPLBACKEND": "Agg"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["ran", "4", "ran", "8"] and "Traceback" not in done.stderr
+
+
+def test_a_file_that_appears_while_writing_is_never_replaced_without_force(tmp_path):
+    target = tmp_path / "race.csv"
+
+    def write_while_another_program_creates_the_target(temporary: Path) -> None:
+        temporary.write_text("ours\n", encoding="utf-8")
+        target.write_text("theirs\n", encoding="utf-8")  # after tumorsim checked that the name was free
+
+    with pytest.raises(sim.InputError, match="created by another program"):
+        write_all([Output(target, write_while_another_program_creates_the_target, "--csv")], overwrite=False)
+    assert target.read_text(encoding="utf-8") == "theirs\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["race.csv"]

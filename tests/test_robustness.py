@@ -178,3 +178,10 @@ def test_command_prints_the_table_and_writes_json_and_a_figure(cli, tmp_path):
 ])
 def test_bad_flags_get_one_line(cli, flags, fragment):
     assert_one_line_error(cli("robustness", *flags), fragment)
+
+
+def test_the_summary_says_which_ranges_the_findings_narrowed(checked):
+    result = next(iter(checked.values())) if isinstance(checked, dict) else checked
+    assert result.narrowed == ("cd8_kill_max",)
+    assert "cd8_kill_max was narrowed using the paper's own findings" in result.summary()
+    assert result.to_dict()["ranges_narrowed_by_the_findings"] == ["cd8_kill_max"]

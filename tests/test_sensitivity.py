@@ -107,11 +107,10 @@ def test_parameters_read_by_the_schedule_are_solved_in_their_own_scenario():
     assert entry.day_high == pytest.approx(larger, abs=1e-3)
 
 
-def test_no_metastasis_in_follow_up_is_censored_and_said():
-    local = local_sensitivity("66cl4", workers=1)  # never reaches bone within follow-up
-    assert local.censored and local.metastasis_day == local.follow_up
-    assert all(e.censored for e in local.entries)
-    assert "censored" in " ".join(local.sentences())
+def test_no_metastasis_in_follow_up_is_a_clear_error_not_a_table_of_zeros(cli):
+    with pytest.raises(sim.InputError, match="66cl4: no bone metastasis within the 120 days"):
+        local_sensitivity("66cl4", workers=1)  # never reaches bone within follow-up
+    assert_one_line_error(cli("sensitivity", "irf7-restored"), "irf7-restored", "no bone metastasis", "irf7-silenced")
 
 
 def test_local_changes_and_workers_do_not_change_the_numbers(restored):

@@ -217,3 +217,13 @@ def test_slices_of_a_comparison_are_comparisons_that_add_up(arms):
     tail = arms[1:]
     assert isinstance(tail, sim.comparison.Comparison) and tail.names == ("irf7-restored",)
     assert (arms[:1] + tail).names == arms.names
+
+
+def test_cli_errors_name_flags_not_python_arguments(cli, monkeypatch):
+    import sim.kernel
+
+    monkeypatch.setattr(sim.kernel, "available", lambda: False)
+    assert_one_line_error(cli("cohort", "irf7-silenced", "--n", "5", "--engine", "compiled"),
+                          "--engine compiled needs numba")
+    outcome = cli("run", "irf7-silenced", "--dose", "1e5", "--dose-every", "none")
+    assert_one_line_error(outcome, "--dose-every must be a number > 0, not 'none'")

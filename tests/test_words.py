@@ -60,8 +60,17 @@ def _checked_irf7(result: sim.Result) -> None:
         assert "NK cells never rose" in text
     else:
         assert rose and float(rose.group(1)) == pytest.approx(nk, rel=5e-3)
-    peak = re.search(r"CD8\+ T cells peaked at ([-\d.e+]+) effector cells", text)
-    assert peak and float(peak.group(1)) == pytest.approx(numbers["peak_cd8_effectors"], rel=5e-3, abs=1e-9)
+    reached = re.search(r"CD8\+ T cells reached ([-\d.e+]+) effector cells", text)
+    surgery_day = numbers["surgery_day"]
+    before = result["L"][result.time <= (surgery_day if surgery_day is not None else result.time[-1])].max()
+    assert reached and float(reached.group(1)) == pytest.approx(before, rel=5e-3, abs=1e-9)
+    later = re.search(r"effector CD8\+ T cells peaked at ([-\d.e+]+) on day (\d+)( \(after the bone metastasis)?", text)
+    peak_day = result.time[int(np.argmax(result["L"]))]
+    assert bool(later) == (surgery_day is not None and peak_day > surgery_day)
+    if later:
+        assert float(later.group(1)) == pytest.approx(result["L"].max(), rel=5e-3)
+        assert int(later.group(2)) == round(peak_day)
+        assert bool(later.group(3)) == (result.metastasis_day is not None and peak_day > result.metastasis_day)
     memory = re.search(r"(\d+) days after surgery ([-\d.e+]+) memory cells remained", text)
     assert bool(memory) == (numbers["cd8_memory_after_surgery"] is not None)
     surgery = re.search(r"Before surgery on day ([\d.]+)", text)
