@@ -485,8 +485,9 @@ def _equilibria(args: argparse.Namespace) -> str:
     header = [f"{s.name} [{s.unit}]" for s in states] + ["eigenvalues", "type"]
     rows = [[e.state[s.name] for s in states] + [", ".join(_complex_text(v) for v in e.eigenvalues), e.type]
             for e in found]
-    return "\n".join([f"Equilibria of {scenario.model.name} ({scenario.model.title}) in the non-negative orthant:", "",
-                      analysis.format_table(header, rows)])
+    changed = [f"With {'; '.join(scenario.changes)}."] if scenario.changes else []
+    return "\n".join([f"Equilibria of {scenario.model.name} ({scenario.model.title}) in the non-negative orthant:",
+                      *changed, "", analysis.format_table(header, rows)])
 
 
 def _complex_text(value: complex) -> str:

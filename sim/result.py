@@ -158,10 +158,12 @@ class Result:
         }
 
     def table(self, every: float = 7.0) -> str:
-        """Text table of the time course, one row every ``every`` days (interpolated)."""
+        """Text table of the time course, one row every ``every`` days (interpolated), and the last day."""
         if not every > 0:
             raise InputError(f"table: 'every' must be a number > 0, not {every!r}")
-        days = time_grid(self.days, every)
+        days = time_grid(float(self.time[-1]), every)
+        if days[-1] < self.time[-1]:
+            days = np.append(days, self.time[-1])
         columns = [np.interp(days, self.time, self[name]) for name in self.state_names]
         header = ["day"] + [f"{s.name} [{s.unit}]" for s in self.scenario.model.states]
         rows = [[float(d)] + [float(c[i]) for c in columns] for i, d in enumerate(days)]

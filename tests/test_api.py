@@ -94,21 +94,21 @@ def _table_days(table: str) -> list[float]:
 
 
 def test_table_has_a_row_per_week(restored):
-    """Days 0, 7, ..., 84 of a 90-day run; no row beyond the follow-up."""
+    """Days 0, 7, ..., 84 of a 90-day run, then its last day, 90; no row beyond the follow-up."""
     table = restored.table()
-    assert _table_days(table) == [7.0 * week for week in range(13)]
+    assert _table_days(table) == [7.0 * week for week in range(13)] + [90.0]
     header = table.splitlines()[0]
     for name, unit in restored.units.items():
         assert f"{name} [{unit}]" in header
 
 
 @pytest.mark.parametrize(
-    ("days", "every", "expected"), [(120, 7, 18), (90, 30, 4), (28, 7, 5), (16, 4, 5), (16, 6, 3), (50, 20, 3)]
+    ("days", "every", "expected"), [(120, 7, 19), (90, 30, 4), (28, 7, 5), (16, 4, 5), (16, 6, 4), (50, 20, 4)]
 )
-def test_table_rows_stay_within_follow_up(days, every, expected):
+def test_table_rows_stay_within_follow_up_and_end_on_its_last_day(days, every, expected):
     days_listed = _table_days(sim.run("irf7-silenced", days=days).table(every=every))
     assert len(days_listed) == expected
-    assert max(days_listed) <= days
+    assert max(days_listed) == days
 
 
 def test_table_values_follow_the_run(restored):

@@ -188,3 +188,13 @@ def test_dose_grid_and_sweep_tables_say_free_or_culled_never_nan(cli):
     assert float(rows[2].split()[-1]) == pytest.approx(early.metastasis_day, abs=0.01)
     assert fast.fate == "culled" and rows[3].endswith(f"culled day {fast.endpoint_day:.1f}")
     assert "'culled day D'" in sweep.out and "'free'" not in sweep.out
+
+
+def test_tables_end_on_the_last_day_of_the_run_and_equilibria_name_changes(cli):
+    run = sim.run("irf7-silenced", days=90)
+    assert run.table(every=7).splitlines()[-1].split()[0] == "90"
+    culled = sim.run("irf7-silenced", surgery="none")
+    assert float(culled.table(every=7).splitlines()[-1].split()[0]) == pytest.approx(culled.endpoint_day, abs=0.01)
+    out = cli("equilibria", "kuznetsov1994", "--set", "d=0.05").out
+    assert out.splitlines()[1].startswith("With d = 0.05 (was ")
+    assert not cli("equilibria", "kuznetsov1994").out.splitlines()[1].startswith("With")
