@@ -407,9 +407,9 @@ def _compare(args: argparse.Namespace) -> str:
     arms = api.compare(args.scenarios, **_changes(args))
     figure = None
     if args.plot:
-        from .plotting import plot_burden
+        from .plotting import BURDEN_LEGEND, plot_burden
 
-        figure = plot_burden(arms.results).figure
+        figure = plot_burden(arms.results, **BURDEN_LEGEND).figure
     _write_outputs(args, arms.csv_outputs(args.csv, "--csv") if args.csv else None, figure)
     if args.json:
         return json.dumps({"version": __version__, "results": [r.to_dict() for r in arms]}, indent=2)

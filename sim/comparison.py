@@ -74,12 +74,12 @@ class Comparison(Sequence[Result]):
         ``path``, ``show`` and ``overwrite`` work as in ``Result.plot``.
         """
         from .display import present
-        from .plotting import plot_burden
+        from .plotting import BURDEN_LEGEND, plot_burden
 
         if self.results[0].scenario.model.detection_state is None:
             raise InputError(f"Comparison.plot draws the bone burden, which model '{self.results[0].model}' does not "
                              "have; plot each result with result.plot()")
-        ax = plot_burden(self.results)
+        ax = plot_burden(self.results, **BURDEN_LEGEND)
         present(ax.figure, path, show, overwrite, "Comparison.plot")
         return ax
 
