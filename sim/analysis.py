@@ -201,15 +201,14 @@ def _irf7_sentences(result: Result) -> list[str]:
         f"host interferon signalling averaged {numbers['signalling_before_surgery']:.2f} (0 none, 1 full); "
         f"tumour-specific CD8+ T cells reached {numbers['cd8_effectors_before_surgery']:.3g} effector cells{memory}."
     )
-    peak, day = numbers["peak_cd8_effectors"], numbers["peak_cd8_effectors_day"]
-    later = surgery is not None and day > surgery
-    detected = numbers["metastasis_day"]
-    lines.append(
-        (f"Over the whole run, effector CD8+ T cells peaked at {peak:.3g} on day {day:.0f}"
-         + (" (after the bone metastasis was detected)" if later and detected is not None and day > detected else "")
-         + "; " if later else "")
-        + f"MDSCs {_fold_text(numbers['peak_mdsc_fold'], 'their normal level')}."
-    )
+    mdsc = f"MDSCs {_fold_text(numbers['peak_mdsc_fold'], 'their normal level')}."
+    day, detected = numbers["peak_cd8_effectors_day"], numbers["metastasis_day"]
+    if surgery is None or day <= surgery:  # the peak up to surgery, already reported, is the run's peak
+        lines.append(mdsc)
+        return lines
+    after = " (after the bone metastasis was detected)" if detected is not None and day > detected else ""
+    lines.append(f"Over the whole run, effector CD8+ T cells peaked at {numbers['peak_cd8_effectors']:.3g} on day "
+                 f"{day:.0f}{after}; {mdsc}")
     return lines
 
 
@@ -229,11 +228,6 @@ def when_text(result: Result) -> str:
     if result.fate == "culled":
         return f"culled on day {result.endpoint_day:.0f} (humane endpoint)"
     return f"no bone metastasis within {result.days:.0f} days"
-
-
-def _peak_text(result: Result, state: str, fold: float | None) -> str:
-    peak = f"{result[state].max():.3g} cells"
-    return f"{peak} ({fold:.3g}x the starting number)" if fold is not None else f"{peak} (none at the start)"
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -304,14 +298,10 @@ def cohort_table(summaries: Sequence[dict]) -> str:
     header = ("scenario", "n", "median days (95% CI)", "free d30", "free d60", "free d90", "free at end", "culled",
               "log-rank p vs first")
     rows = [[s["name"], s["n"], _days_interval(s),
-             *("-" if s["metastasis_free_at"][d] is None else s["metastasis_free_at"][d] for d in ("30", "60", "90")),
-             _fraction(s["metastasis_free_fraction"]), s["fates"]["culled"], p_text(s.get("p_logrank_vs_first"))]
+             *(_or_dash(s["metastasis_free_at"][d]) for d in ("30", "60", "90")),
+             _or_dash(s["metastasis_free_fraction"]), s["fates"]["culled"], p_text(s.get("p_logrank_vs_first"))]
             for s in summaries]
     return format_table(header, rows)
-
-
-def _fraction(value: float | None) -> float | str:
-    return "-" if value is None else value
 
 
 def _percent(value: float | None) -> str:

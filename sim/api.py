@@ -9,6 +9,7 @@ Every function takes the same changes as the command line: ``days``,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +136,7 @@ def compare(
 
 def _treatment(given: Mapping[str, Any]) -> dict[str, Any]:
     """The treatment keywords, with a one-line error for any other."""
-    allowed = ("surgery", "dose", "dose_start", "dose_every", "dose_count", "deplete")
+    allowed = [f.name for f in fields(Treatment)]
     for key in given:
         if key not in allowed:
             raise InputError(f"unexpected argument '{key}'{closest(key, allowed)}; the treatment arguments are "

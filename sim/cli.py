@@ -370,7 +370,7 @@ def _run(args: argparse.Namespace) -> str:
     result = api.run(args.scenario, **_changes(args))
     table = None
     if args.csv:
-        table = result if every is None else _on_grid(result, every)
+        table = result if every is None else result.on_grid(every)
     figure = None
     if args.plot:
         from .plotting import plot_result
@@ -385,13 +385,6 @@ def _run(args: argparse.Namespace) -> str:
         text.append(f"Wrote {args.csv} ({len(table.time)} rows, {rows}) and {args.csv}.meta.json")
     text += [f"Wrote {args.plot}"] if args.plot else []
     return "\n".join(text)
-
-
-def _on_grid(result, every: float):
-    try:
-        return result.on_grid(every)
-    except InputError as exc:
-        raise InputError(str(exc).replace("every (--every)", "--every")) from None
 
 
 def _compare(args: argparse.Namespace) -> str:

@@ -12,11 +12,10 @@ processes). Both give the same days to within 0.01 day. Chunks can run on any
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import os
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ import numpy as np
 from . import kernel
 from .batch import BATCH_ATOL, BATCH_RTOL, solve_batch
 from .errors import InputError
-from .fileio import Output, write_all
+from .fileio import Output, table_outputs, write_all
 from .parallel import check_workers, run_all
 from .result import FATES
 from .scenarios import Scenario
@@ -234,24 +233,20 @@ def cohort_csv_outputs(cohorts: list[Cohort], path: str | Path, flag: str) -> li
     the endpoint; censored = 1 for culled and free mice. Each cohort's summary, seed, parameters and the
     version go in ``<path>.meta.json``. Both files are written whole or not at all.
     """
-    path = Path(path)
     names = sorted({k for c in cohorts for k in c.sampled})
 
-    def write_csv(tmp: Path) -> None:
-        with open(tmp, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["scenario", "mouse", *names, "fate", "metastasis_day", "endpoint_day", "censored"])
-            for cohort in cohorts:
-                columns = [cohort.sampled.get(k, np.full(cohort.n, cohort.scenario.parameters[k].value)) for k in names]
-                for i, (fate, day, endpoint) in enumerate(zip(cohort.fates, cohort.metastasis_day, cohort.endpoint_day)):
-                    writer.writerow([cohort.name, i, *(repr(float(c[i])) for c in columns), fate, _day_cell(day),
-                                     _day_cell(endpoint), int(np.isnan(day))])
+    def rows() -> Iterator[list]:
+        for cohort in cohorts:
+            table = cohort.columns()
+            values = [table.get(k, np.full(cohort.n, cohort.scenario.parameters[k].value)) for k in names]
+            for i in range(cohort.n):
+                yield [cohort.name, i, *(repr(float(v[i])) for v in values), table["fate"][i],
+                       _day_cell(table["metastasis_day"][i]), _day_cell(table["endpoint_day"][i]), int(table["censored"][i])]
 
     meta = [{**c.summary(), "parameters": c.scenario.parameters.values_dict(), "scenario_file": str(c.scenario.source)}
             for c in cohorts]
-    text = json.dumps({"version": __version__, "cohorts": meta}, indent=2) + "\n"
-    return [Output(path, write_csv, flag),
-            Output(Path(f"{path}.meta.json"), lambda tmp: tmp.write_text(text, encoding="utf-8"), flag)]
+    header = ["scenario", "mouse", *names, "fate", "metastasis_day", "endpoint_day", "censored"]
+    return table_outputs(path, header, rows(), {"version": __version__, "cohorts": meta}, flag)
 
 
 def _day_cell(day: float) -> str:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import html
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import analysis
 from .errors import InputError
-from .fileio import Output, write_all
+from .fileio import Output, table_outputs, write_all
 from .naming import closest
 from .result import Result
 from .version import __version__
@@ -90,21 +88,13 @@ class Comparison(Sequence[Result]):
 
     def csv_outputs(self, path: str | Path, flag: str) -> list[Output]:
         """The table's CSV and its ``.meta.json`` as outputs for ``sim.fileio.write_all``."""
-        path = Path(path)
         rows = self.rows()
         keys = list(rows[0])
         units = analysis.key_units(self.results[0])
         header = [key if units.get(key) is None else f"{key} [{units[key]}]" for key in keys]
-
-        def write_csv(tmp: Path) -> None:
-            with open(tmp, "w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(header)
-                writer.writerows([["" if row.get(k) is None else row.get(k) for k in keys] for row in rows])
-
-        meta = json.dumps({"version": __version__, "arms": [r.to_dict() for r in self.results]}, indent=2) + "\n"
-        return [Output(path, write_csv, flag),
-                Output(Path(f"{path}.meta.json"), lambda tmp: tmp.write_text(meta, encoding="utf-8"), flag)]
+        cells = [["" if row[k] is None else row[k] for k in keys] for row in rows]
+        return table_outputs(path, header, cells, {"version": __version__, "arms": [r.to_dict() for r in self.results]},
+                             flag)
 
     def __repr__(self) -> str:
         arms = "; ".join(repr(r)[len("<Result "):-1] for r in self.results)

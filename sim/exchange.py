@@ -191,9 +191,11 @@ class _Writer:
 
     # --- events ------------------------------------------------------------------------------------
 
-    def _event(self, model, event_id: str, trigger: str, assignments: Iterable[tuple[str, str]]) -> None:
+    def _event(self, model, event_id: str, trigger: str, assignments: Iterable[tuple[str, str]], name: str = "") -> None:
         event = model.createEvent()
         event.setId(_sid(event_id))
+        if name:
+            event.setName(name)
         event.setUseValuesFromTriggerTime(True)
         condition = event.createTrigger()
         condition.setInitialValue(False)
@@ -212,16 +214,16 @@ class _Writer:
             change = (f"{jump.state} + {_number(jump.add)}" if jump.scale == 1 else
                       f"{jump.state} * {_number(jump.scale)}" if jump.add == 0 else
                       f"{jump.state} * {_number(jump.scale)} + {_number(jump.add)}")
-            self._event(model, f"event_{k}_day_{jump.day:g}", f"time >= {_number(jump.day)}", [(jump.state, change)])
-            model.getEvent(model.getNumEvents() - 1).setName(jump.label)
+            self._event(model, f"event_{k}_day_{jump.day:g}", f"time >= {_number(jump.day)}", [(jump.state, change)],
+                        jump.label)
         for k, window in enumerate(self.scenario.schedule.windows, start=1):
             parameter = safe_name(window.parameter)
             edges = [(window.stop, _number(base[window.parameter]), "ends")]
             if window.start > 0:
                 edges.insert(0, (window.start, _number(window.value), "starts"))
             for day, value, what in edges:
-                self._event(model, f"window_{k}_{what}_day_{day:g}", f"time >= {_number(day)}", [(parameter, value)])
-                model.getEvent(model.getNumEvents() - 1).setName(f"{window.label}: {what}")
+                self._event(model, f"window_{k}_{what}_day_{day:g}", f"time >= {_number(day)}", [(parameter, value)],
+                            f"{window.label}: {what}")
 
     def _flags(self, model) -> None:
         for kind, state, threshold in (("detection", self.model_def.detection_state, self.model_def.detection_parameter),

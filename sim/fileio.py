@@ -21,13 +21,16 @@ fills a file, and the flag or argument that named it (for error messages).
 
 from __future__ import annotations
 
+import csv
 import errno
+import json
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError
 
@@ -161,3 +164,20 @@ def write_all(outputs: Sequence[Output], overwrite: bool = False) -> None:
         for leftover in [*temporaries, *backups.values()]:
             leftover.unlink(missing_ok=True)
 
+
+
+def table_outputs(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]], meta: Any,
+                  flag: str) -> list[Output]:
+    """A CSV table at ``path`` and, beside it in ``<path>.meta.json``, ``meta`` (JSON: the parameters, seed and
+    version that made it), as outputs for ``write_all``; ``rows`` is read when the CSV is written."""
+    path = Path(path)
+
+    def write_csv(tmp: Path) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+
+    text = json.dumps(meta, indent=2) + "\n"
+    return [Output(path, write_csv, flag),
+            Output(Path(f"{path}.meta.json"), lambda tmp: tmp.write_text(text, encoding="utf-8"), flag)]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import html
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +11,7 @@ import numpy as np
 
 from . import analysis
 from .errors import InputError, UnknownName
-from .fileio import Output, write_all
+from .fileio import Output, table_outputs, write_all
 from .naming import closest
 from .version import __version__
 
@@ -209,17 +207,8 @@ class Result:
 
     def csv_outputs(self, path: str | Path, flag: str) -> list[Output]:
         """The CSV and its ``.meta.json`` as outputs for ``sim.fileio.write_all`` (``flag`` names them in errors)."""
-        path = Path(path)
-
-        def write_csv(tmp: Path) -> None:
-            with open(tmp, "w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(self.column_names())
-                writer.writerows(np.column_stack([self.time, self.values.T]).tolist())
-
-        meta = json.dumps(self.to_dict(), indent=2) + "\n"
-        return [Output(path, write_csv, flag),
-                Output(Path(f"{path}.meta.json"), lambda tmp: tmp.write_text(meta, encoding="utf-8"), flag)]
+        return table_outputs(path, self.column_names(), np.column_stack([self.time, self.values.T]).tolist(),
+                             self.to_dict(), flag)
 
     def plot(self, path: str | Path | None = None, *, show: bool | None = None, axes: np.ndarray | None = None,
              overwrite: bool = False) -> np.ndarray:

@@ -198,3 +198,8 @@ def test_tables_end_on_the_last_day_of_the_run_and_equilibria_name_changes(cli):
     out = cli("equilibria", "kuznetsov1994", "--set", "d=0.05").out
     assert out.splitlines()[1].startswith("With d = 0.05 (was ")
     assert not cli("equilibria", "kuznetsov1994").out.splitlines()[1].startswith("With")
+
+
+def test_the_mdsc_clause_keeps_its_capitals_after_the_whole_run_peak():
+    text = sim.run("irf7-restored", parameters={"cd8_kill_max": 0.25}).summary()
+    assert "(after the bone metastasis was detected); MDSCs rose to" in text
