@@ -23,6 +23,12 @@ or the edge of a window holding a parameter): segments are integrated one by
 one. Threshold crossings are located by root-finding on the cubic Hermite
 interpolant of the accepted step (from both ends' values and slopes). Times
 are in the model's time unit (days for the irf7 model).
+
+A mouse's vectors are rows of one work array (``Y``, ``F``, ... below),
+addressed by row number, never slices or separate arrays: numba counts
+references to every array a function receives or slices, with atomic
+instructions, and with a dozen arrays passed per step that bookkeeping cost
+13 % of the time (measured).
 """
 
 import math
@@ -48,12 +54,12 @@ def derive(p, derived):
 
 
 @njit(**JIT)
-def rhs(y, p, derived, dy):
-    dy[0] = derived[0] * y[0]
+def rhs(w, src, dst, p, derived):
+    w[dst, 0] = derived[0] * w[src, 0]
 
 
 @njit(**JIT)
-def jacobian(y, p, derived, jac):
+def jacobian(w, src, p, derived, jac):
     jac[0, 0] = derived[0]
 # --- end of equations ---
 
@@ -61,17 +67,11 @@ def jacobian(y, p, derived, jac):
 OK, TOO_MANY_STEPS, NOT_FINITE = 0, 1, 2
 """A mouse's status: how its integration ended."""
 
-_A = np.array([
-    [0.0, 0.0, 0.0, 0.0, 0.0],
-    [1 / 5, 0.0, 0.0, 0.0, 0.0],
-    [3 / 40, 9 / 40, 0.0, 0.0, 0.0],
-    [44 / 45, -56 / 15, 32 / 9, 0.0, 0.0],
-    [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729, 0.0],
-    [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
-])
-_B = np.array([35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84])
-_E = np.array([-71 / 57600, 0.0, 71 / 16695, -71 / 1920, 17253 / 339200, -22 / 525, 1 / 40])
-"""Dormand-Prince 5(4) (as scipy's RK45): stage coefficients, 5th-order weights, error weights (7 stages, FSAL)."""
+Y, F, Y_NEW, F_NEW, STAGE, K2, K3, K4, K5, K6 = range(10)
+"""Rows of a mouse's work array: the state at the step's start and its rate, the state at the step's end and its
+rate, a stage's state, and the rates of Dormand-Prince's stages 2-6 (the Rosenbrock step keeps its four stage
+vectors in K2-K5 and its stage rates in K6)."""
+WORK_ROWS = 10
 
 _GAMMA = 0.5
 _A21, _A31, _A32 = 2.0, 48 / 25, 6 / 25
@@ -87,27 +87,18 @@ _SWITCH_AFTER = 15
 
 
 @njit(**JIT)
-def _norm(err, y0, y1, rtol, atol):
-    total = 0.0
-    for i in range(N_STATES):
-        scale = atol + rtol * max(abs(y0[i]), abs(y1[i]))
-        total += (err[i] / scale) ** 2
-    return math.sqrt(total / N_STATES)
+def _hermite(w, h, theta, i):
+    """Cubic Hermite interpolant of component i at fraction theta of the step of size h from row Y to row Y_NEW."""
+    d = w[Y_NEW, i] - w[Y, i]
+    return (1.0 - theta) * w[Y, i] + theta * w[Y_NEW, i] + theta * (theta - 1.0) * (
+        (1.0 - 2.0 * theta) * d + (theta - 1.0) * h * w[F, i] + theta * h * w[F_NEW, i])
 
 
 @njit(**JIT)
-def _hermite(y0, y1, f0, f1, h, theta, i):
-    """Cubic Hermite interpolant of component i at fraction theta of a step of size h."""
-    d = y1[i] - y0[i]
-    return (1.0 - theta) * y0[i] + theta * y1[i] + theta * (theta - 1.0) * (
-        (1.0 - 2.0 * theta) * d + (theta - 1.0) * h * f0[i] + theta * h * f1[i])
-
-
-@njit(**JIT)
-def _crossing(y0, y1, f0, f1, t, h, i, threshold):
+def _crossing(w, t, h, i, threshold):
     """Time within [t, t + h] at which component i rises through ``threshold`` (Illinois regula falsi)."""
     lo, hi = 0.0, 1.0
-    g_lo, g_hi = y0[i] - threshold, y1[i] - threshold
+    g_lo, g_hi = w[Y, i] - threshold, w[Y_NEW, i] - threshold
     side = 0
     for _ in range(60):
         if hi - lo < 1e-13:
@@ -115,7 +106,7 @@ def _crossing(y0, y1, f0, f1, t, h, i, threshold):
         mid = (lo * g_hi - hi * g_lo) / (g_hi - g_lo) if g_hi != g_lo else 0.5 * (lo + hi)
         if not lo < mid < hi:
             mid = 0.5 * (lo + hi)
-        g = _hermite(y0, y1, f0, f1, h, mid, i) - threshold
+        g = _hermite(w, h, mid, i) - threshold
         if g >= 0.0:
             hi, g_hi = mid, g
             if side == 1:
@@ -130,64 +121,70 @@ def _crossing(y0, y1, f0, f1, t, h, i, threshold):
 
 
 @njit(**JIT)
-def _initial_step(y, f, p, derived, rtol, atol, span, work):
-    """Hairer's starting step (as scipy's select_initial_step) for a method of order 4."""
+def _initial_step(w, p, derived, rtol, atol, span):
+    """Hairer's starting step (as scipy's select_initial_step) for a method of order 4, from rows Y and F."""
     d0 = 0.0
     d1 = 0.0
     for i in range(N_STATES):
-        scale = atol + rtol * abs(y[i])
-        d0 += (y[i] / scale) ** 2
-        d1 += (f[i] / scale) ** 2
+        scale = atol + rtol * abs(w[Y, i])
+        d0 += (w[Y, i] / scale) ** 2
+        d1 += (w[F, i] / scale) ** 2
     d0, d1 = math.sqrt(d0 / N_STATES), math.sqrt(d1 / N_STATES)
     h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
     h0 = min(h0, span)
-    y1, f1 = work[0], work[1]
     for i in range(N_STATES):
-        y1[i] = y[i] + h0 * f[i]
-    rhs(y1, p, derived, f1)
+        w[STAGE, i] = w[Y, i] + h0 * w[F, i]
+    rhs(w, STAGE, K2, p, derived)
     d2 = 0.0
     for i in range(N_STATES):
-        scale = atol + rtol * abs(y[i])
-        d2 += ((f1[i] - f[i]) / scale) ** 2
+        scale = atol + rtol * abs(w[Y, i])
+        d2 += ((w[K2, i] - w[F, i]) / scale) ** 2
     d2 = math.sqrt(d2 / N_STATES) / h0
     h1 = max(1e-6, h0 * 1e-3) if d1 <= 1e-15 and d2 <= 1e-15 else (0.01 / max(d1, d2)) ** 0.2
     return min(100.0 * h0, h1, span)
 
 
 @njit(**JIT)
-def _dopri_step(y, f0, p, derived, h, rtol, atol, k, y_new, f_new, stage, err):
-    """One Dormand-Prince step: fills y_new and f_new; returns (error norm, h * Lipschitz estimate)."""
+def _dopri_step(w, p, derived, h, rtol, atol):
+    """One Dormand-Prince 5(4) step (scipy's RK45 tableau, FSAL) from rows Y, F to rows Y_NEW, F_NEW.
+
+    Returns the error norm and h times an estimate of the local Lipschitz constant (Hairer's stiffness test).
+    """
     for i in range(N_STATES):
-        k[0, i] = f0[i]
-    for s in range(1, 6):
-        for i in range(N_STATES):
-            acc = 0.0
-            for j in range(s):
-                acc += _A[s, j] * k[j, i]
-            stage[i] = y[i] + h * acc
-        rhs(stage, p, derived, k[s])
-    # stage now holds the sixth stage's state, which the stiffness estimate compares with y_new
+        w[STAGE, i] = w[Y, i] + h * (1 / 5 * w[F, i])
+    rhs(w, STAGE, K2, p, derived)
     for i in range(N_STATES):
-        acc = 0.0
-        for j in range(6):
-            acc += _B[j] * k[j, i]
-        y_new[i] = y[i] + h * acc
-    rhs(y_new, p, derived, f_new)
+        w[STAGE, i] = w[Y, i] + h * (3 / 40 * w[F, i] + 9 / 40 * w[K2, i])
+    rhs(w, STAGE, K3, p, derived)
     for i in range(N_STATES):
-        k[6, i] = f_new[i]
+        w[STAGE, i] = w[Y, i] + h * (44 / 45 * w[F, i] - 56 / 15 * w[K2, i] + 32 / 9 * w[K3, i])
+    rhs(w, STAGE, K4, p, derived)
+    for i in range(N_STATES):
+        w[STAGE, i] = w[Y, i] + h * (19372 / 6561 * w[F, i] - 25360 / 2187 * w[K2, i] + 64448 / 6561 * w[K3, i]
+                                     - 212 / 729 * w[K4, i])
+    rhs(w, STAGE, K5, p, derived)
+    for i in range(N_STATES):
+        w[STAGE, i] = w[Y, i] + h * (9017 / 3168 * w[F, i] - 355 / 33 * w[K2, i] + 46732 / 5247 * w[K3, i]
+                                     + 49 / 176 * w[K4, i] - 5103 / 18656 * w[K5, i])
+    rhs(w, STAGE, K6, p, derived)
+    # STAGE keeps the sixth stage's state, which the stiffness estimate compares with Y_NEW
+    for i in range(N_STATES):
+        w[Y_NEW, i] = w[Y, i] + h * (35 / 384 * w[F, i] + 500 / 1113 * w[K3, i] + 125 / 192 * w[K4, i]
+                                     - 2187 / 6784 * w[K5, i] + 11 / 84 * w[K6, i])
+    rhs(w, Y_NEW, F_NEW, p, derived)
+    error = 0.0
     num = 0.0
     den = 0.0
     for i in range(N_STATES):
-        acc = 0.0
-        for j in range(7):
-            acc += _E[j] * k[j, i]
+        e = h * (-71 / 57600 * w[F, i] + 71 / 16695 * w[K3, i] - 71 / 1920 * w[K4, i] + 17253 / 339200 * w[K5, i]
+                 - 22 / 525 * w[K6, i] + 1 / 40 * w[F_NEW, i])
+        error += (e / (atol + rtol * max(abs(w[Y, i]), abs(w[Y_NEW, i])))) ** 2
         # scaled as the error is: unscaled, the cell counts (1e9) would hide the fast interferon states
-        scale = atol + rtol * abs(y_new[i])
-        num += ((f_new[i] - k[5, i]) / scale) ** 2
-        den += ((y_new[i] - stage[i]) / scale) ** 2
-        err[i] = h * acc
+        scale = atol + rtol * abs(w[Y_NEW, i])
+        num += ((w[F_NEW, i] - w[K6, i]) / scale) ** 2
+        den += ((w[Y_NEW, i] - w[STAGE, i]) / scale) ** 2
     stiffness = h * math.sqrt(num / den) if den > 0.0 else 0.0
-    return _norm(err, y, y_new, rtol, atol), stiffness
+    return math.sqrt(error / N_STATES), stiffness
 
 
 @njit(**JIT)
@@ -215,25 +212,26 @@ def _lu(a, pivots):
 
 
 @njit(**JIT)
-def _solve(a, pivots, b):
-    """Solve in place with the factors of ``_lu``."""
+def _solve(a, pivots, w, row):
+    """Solve in place for row ``row`` of ``w`` with the factors of ``_lu``."""
     n = N_STATES
     for c in range(n):
         q = pivots[c]
         if q != c:
-            b[c], b[q] = b[q], b[c]
+            w[row, c], w[row, q] = w[row, q], w[row, c]
     for r in range(n):
         for j in range(r):
-            b[r] -= a[r, j] * b[j]
+            w[row, r] -= a[r, j] * w[row, j]
     for r in range(n - 1, -1, -1):
         for j in range(r + 1, n):
-            b[r] -= a[r, j] * b[j]
-        b[r] /= a[r, r]
+            w[row, r] -= a[r, j] * w[row, j]
+        w[row, r] /= a[r, r]
 
 
 @njit(**JIT)
-def _rosenbrock_step(y, f0, p, derived, h, rtol, atol, jac, a, pivots, g, y_new, stage, f_stage):
-    """One Rosenbrock step with the Jacobian ``jac`` at y: fills y_new; returns the error norm (inf if singular)."""
+def _rosenbrock_step(w, p, derived, h, rtol, atol, jac, a, pivots):
+    """One Rosenbrock step from rows Y, F with the Jacobian ``jac`` at Y: fills row Y_NEW; returns the error norm
+    (inf if the iteration matrix is singular). The stages g1-g4 are rows K2-K5, stage rates row K6."""
     n = N_STATES
     for r in range(n):
         for c in range(n):
@@ -241,30 +239,30 @@ def _rosenbrock_step(y, f0, p, derived, h, rtol, atol, jac, a, pivots, g, y_new,
         a[r, r] += 1.0 / (_GAMMA * h)
     if not _lu(a, pivots):
         return np.inf
-    g1, g2, g3, g4 = g[0], g[1], g[2], g[3]
     for i in range(n):
-        g1[i] = f0[i]
-    _solve(a, pivots, g1)
+        w[K2, i] = w[F, i]
+    _solve(a, pivots, w, K2)
     for i in range(n):
-        stage[i] = y[i] + _A21 * g1[i]
-    rhs(stage, p, derived, f_stage)
+        w[STAGE, i] = w[Y, i] + _A21 * w[K2, i]
+    rhs(w, STAGE, K6, p, derived)
     for i in range(n):
-        g2[i] = f_stage[i] + _C21 * g1[i] / h
-    _solve(a, pivots, g2)
+        w[K3, i] = w[K6, i] + _C21 * w[K2, i] / h
+    _solve(a, pivots, w, K3)
     for i in range(n):
-        stage[i] = y[i] + _A31 * g1[i] + _A32 * g2[i]
-    rhs(stage, p, derived, f_stage)
+        w[STAGE, i] = w[Y, i] + _A31 * w[K2, i] + _A32 * w[K3, i]
+    rhs(w, STAGE, K6, p, derived)
     for i in range(n):
-        g3[i] = f_stage[i] + (_C31 * g1[i] + _C32 * g2[i]) / h
-    _solve(a, pivots, g3)
+        w[K4, i] = w[K6, i] + (_C31 * w[K2, i] + _C32 * w[K3, i]) / h
+    _solve(a, pivots, w, K4)
     for i in range(n):
-        g4[i] = f_stage[i] + (_C41 * g1[i] + _C42 * g2[i] + _C43 * g3[i]) / h
-    _solve(a, pivots, g4)
-    err = stage  # reused: the stages are done
+        w[K5, i] = w[K6, i] + (_C41 * w[K2, i] + _C42 * w[K3, i] + _C43 * w[K4, i]) / h
+    _solve(a, pivots, w, K5)
+    error = 0.0
     for i in range(n):
-        y_new[i] = y[i] + _B1 * g1[i] + _B2 * g2[i] + _B3 * g3[i] + _B4 * g4[i]
-        err[i] = _E1 * g1[i] + _E2 * g2[i] + _E3 * g3[i] + _E4 * g4[i]
-    return _norm(err, y, y_new, rtol, atol)
+        w[Y_NEW, i] = w[Y, i] + _B1 * w[K2, i] + _B2 * w[K3, i] + _B3 * w[K4, i] + _B4 * w[K5, i]
+        e = _E1 * w[K2, i] + _E2 * w[K3, i] + _E3 * w[K4, i] + _E4 * w[K5, i]
+        error += (e / (atol + rtol * max(abs(w[Y, i]), abs(w[Y_NEW, i])))) ** 2
+    return math.sqrt(error / n)
 
 
 @njit(**JIT)
@@ -284,7 +282,7 @@ def solve_mouse(y, p, base, thresholds, cuts, window_index, window_value, jump_s
                 jump_add, detect, endpoint, absorbing, rtol, atol, method, max_steps, out):
     """Integrate one mouse over the schedule's segments; write (metastasis day, endpoint day, status, steps) to ``out``.
 
-    ``y`` (initial states) and ``p`` (parameters, a working copy of ``base``) are changed in place.
+    ``y`` (initial states) is read; ``p`` (parameters, a working copy of ``base``) is changed in place.
     ``method``: 0 switches automatically, 1 is Dormand-Prince only, 2 Rosenbrock only. ``absorbing``: the
     endpoint state, once exactly zero, stays zero (the model keeps it there and no jump adds to it).
     """
@@ -294,10 +292,9 @@ def solve_mouse(y, p, base, thresholds, cuts, window_index, window_value, jump_s
         metastasis = 0.0
     if endpoint >= 0 and y[endpoint] >= thresholds[1]:
         culled = 0.0
-    f0, f1, y_new = np.empty(n), np.empty(n), np.empty(n)
-    stage, f_stage = np.empty(n), np.empty(n)
-    k = np.empty((7, n))
-    g = np.empty((4, n))
+    w = np.empty((WORK_ROWS, n))
+    for i in range(n):
+        w[Y, i] = y[i]
     jac, a = np.zeros((n, n)), np.empty((n, n))
     pivots = np.empty(n, np.int64)
     derived = np.empty(N_DERIVED)
@@ -311,18 +308,18 @@ def solve_mouse(y, p, base, thresholds, cuts, window_index, window_value, jump_s
             break
         for j in range(len(jump_segment)):
             if jump_segment[j] == segment:
-                y[jump_state[j]] = y[jump_state[j]] * jump_scale[j] + jump_add[j]
-        if not np.isnan(metastasis) and _finished(y, endpoint, absorbing):
+                w[Y, jump_state[j]] = w[Y, jump_state[j]] * jump_scale[j] + jump_add[j]
+        if not np.isnan(metastasis) and _finished(w[Y, max(endpoint, 0)], endpoint, absorbing):
             break
         for q in range(len(p)):
             p[q] = base[q]
-        for w in range(window_index.shape[1]):
-            if window_index[segment, w] >= 0:
-                p[window_index[segment, w]] = window_value[segment, w]
+        for col in range(window_index.shape[1]):
+            if window_index[segment, col] >= 0:
+                p[window_index[segment, col]] = window_value[segment, col]
         t, stop = cuts[segment], cuts[segment + 1]
         derive(p, derived)
-        rhs(y, p, derived, f0)
-        h = _initial_step(y, f0, p, derived, rtol, atol, stop - t, k)
+        rhs(w, Y, F, p, derived)
+        h = _initial_step(w, p, derived, rtol, atol, stop - t)
         jac_fresh = False
         while t < stop:
             steps += 1
@@ -334,12 +331,12 @@ def solve_mouse(y, p, base, thresholds, cuts, window_index, window_value, jump_s
                 h = stop - t
             if stiff:
                 if not jac_fresh:
-                    jacobian(y, p, derived, jac)
+                    jacobian(w, Y, p, derived, jac)
                     jac_fresh = True
-                error = _rosenbrock_step(y, f0, p, derived, h, rtol, atol, jac, a, pivots, g, y_new, stage, f_stage)
+                error = _rosenbrock_step(w, p, derived, h, rtol, atol, jac, a, pivots)
                 order = 4.0
             else:
-                error, stiffness = _dopri_step(y, f0, p, derived, h, rtol, atol, k, y_new, f1, stage, f_stage)
+                error, stiffness = _dopri_step(w, p, derived, h, rtol, atol)
                 order = 5.0
             if not math.isfinite(error):
                 h *= 0.2
@@ -351,12 +348,12 @@ def solve_mouse(y, p, base, thresholds, cuts, window_index, window_value, jump_s
                 h *= max(0.2, 0.9 * error ** (-1.0 / order))
                 continue
             if stiff:
-                rhs(y_new, p, derived, f1)
+                rhs(w, Y_NEW, F_NEW, p, derived)
             t_new = stop if last else t + h
-            if detect >= 0 and np.isnan(metastasis) and y[detect] < thresholds[0] <= y_new[detect]:
-                metastasis = _crossing(y, y_new, f0, f1, t, h, detect, thresholds[0])
-            if endpoint >= 0 and y[endpoint] < thresholds[1] <= y_new[endpoint]:
-                culled = _crossing(y, y_new, f0, f1, t, h, endpoint, thresholds[1])
+            if detect >= 0 and np.isnan(metastasis) and w[Y, detect] < thresholds[0] <= w[Y_NEW, detect]:
+                metastasis = _crossing(w, t, h, detect, thresholds[0])
+            if endpoint >= 0 and w[Y, endpoint] < thresholds[1] <= w[Y_NEW, endpoint]:
+                culled = _crossing(w, t, h, endpoint, thresholds[1])
             # stiffness switches, counted over accepted steps
             if method == 0:
                 if stiff:
@@ -370,11 +367,12 @@ def solve_mouse(y, p, base, thresholds, cuts, window_index, window_value, jump_s
                 elif counter > 0 and stiffness < 0.5 * _STIFF_LIMIT:
                     counter -= 1
             for i in range(n):
-                y[i] = y_new[i]
-                f0[i] = f1[i]
+                w[Y, i] = w[Y_NEW, i]
+                w[F, i] = w[F_NEW, i]
             t = t_new
             jac_fresh = False
-            if not np.isnan(culled) or (not np.isnan(metastasis) and _finished(y, endpoint, absorbing)):
+            if not np.isnan(culled) or (not np.isnan(metastasis)
+                                        and _finished(w[Y, max(endpoint, 0)], endpoint, absorbing)):
                 break
             h *= min(10.0, 0.9 * error ** (-1.0 / order)) if error > 0.0 else 10.0
         if status != OK:
@@ -385,13 +383,13 @@ def solve_mouse(y, p, base, thresholds, cuts, window_index, window_value, jump_s
 
 
 @njit(**JIT)
-def _finished(y, endpoint, absorbing):
+def _finished(endpoint_value, endpoint, absorbing):
     """After its metastasis, a mouse is followed only until it cannot reach the humane endpoint any more.
 
-    That is when the endpoint state is exactly zero and stays there (``absorbing``: proven on the formulas
-    when the module was generated, and no jump adds to it), e.g. once surgery has removed the primary.
+    That is when the endpoint state (``endpoint_value``) is exactly zero and stays there (``absorbing``: proven on
+    the formulas when the module was generated, and no jump adds to it), e.g. once surgery has removed the primary.
     """
-    return endpoint < 0 or (absorbing and y[endpoint] == 0.0)
+    return endpoint < 0 or (absorbing and endpoint_value == 0.0)
 
 
 @njit(**JIT)
@@ -399,6 +397,6 @@ def solve_mice(first, last, initial, params, thresholds, cuts, window_index, win
                jump_scale, jump_add, detect, endpoint, absorbing, rtol, atol, method, max_steps, out):
     """``solve_mouse`` for mice first to last - 1 (rows of initial, params, thresholds and out)."""
     for m in range(first, last):
-        solve_mouse(initial[m].copy(), params[m].copy(), params[m], thresholds[m], cuts, window_index, window_value,
+        solve_mouse(initial[m], params[m].copy(), params[m], thresholds[m], cuts, window_index, window_value,
                     jump_segment, jump_state, jump_scale, jump_add, detect, endpoint, absorbing, rtol, atol, method,
                     max_steps, out[m])

@@ -82,11 +82,15 @@ def cache_dir() -> Path:
 
 
 def equations_source(model: Model | str) -> tuple[str, bool]:
-    """Python source of ``rhs(y, p, dy)`` and ``jacobian(y, p, jac)`` for ``model``, from its traced formulas.
+    """Python source of ``derive``, ``rhs`` and ``jacobian`` for ``model``, from its traced formulas.
 
-    ``y`` holds the states in the model's order, ``p`` the parameters in the
-    order of ``formulas(model).parameters``. Also returns whether the
-    endpoint state, once exactly zero, stays zero (its rate vanishes there).
+    ``rhs(w, src, dst, p, derived)`` reads the states, in the model's order,
+    from row ``src`` of the work array ``w`` and writes their rates to row
+    ``dst``; ``jacobian(w, src, p, derived, jac)`` fills ``jac``. ``p`` holds
+    the parameters in the order of ``formulas(model).parameters``; ``derived``
+    holds their combinations, which ``derive(p, derived)`` computes once per
+    schedule segment. Also returns whether the endpoint state, once exactly
+    zero, stays zero (its rate vanishes there).
     """
     from .models import get_model
     from .symbolic import _sympy, formulas
@@ -112,7 +116,7 @@ def equations_source(model: Model | str) -> tuple[str, bool]:
     entries = [(f"jac[{r}, {c}]", hoist(jac[r, c])) for r in range(n) for c in range(n) if jac[r, c] != 0]
     printer = _printer(sympy)
     unpack_params = [f"    {p} = p[{i}]" for i, p in enumerate(params.values())]
-    unpack = [f"    {s} = y[{i}]" for i, s in enumerate(states.values())]
+    unpack = [f"    {s} = w[src, {i}]" for i, s in enumerate(states.values())]
     unpack += [f"    {k} = derived[{i}]" for i, k in enumerate(hoist.symbols)] + unpack_params  # unused loads compile away
     lines = [
         f"N_STATES = {n}",
@@ -128,13 +132,13 @@ def equations_source(model: Model | str) -> tuple[str, bool]:
         "",
         "",
         "@njit(**JIT)",
-        "def rhs(y, p, derived, dy):",
+        "def rhs(w, src, dst, p, derived):",
         f'    """d(state)/dt of model {model.name!r}, generated from sim.symbolic.formulas."""',
-        *unpack, *_assignments(sympy, printer, [(f"dy[{i}]", rate) for i, rate in enumerate(rates)]),
+        *unpack, *_assignments(sympy, printer, [(f"w[dst, {i}]", rate) for i, rate in enumerate(rates)]),
         "",
         "",
         "@njit(**JIT)",
-        "def jacobian(y, p, derived, jac):",
+        "def jacobian(w, src, p, derived, jac):",
         f'    """d(rhs)/d(state) of model {model.name!r} (row: equation, column: state), generated with sympy."""',
         *unpack, "    jac[:, :] = 0.0", *_assignments(sympy, printer, entries),
     ]

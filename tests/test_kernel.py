@@ -108,9 +108,11 @@ def test_the_compiled_rhs_is_the_model_rhs(fast):
     for _ in range(20):
         y = np.exp(rng.uniform(-5, 20, len(scenario.model.states)))
         y[-1] = rng.uniform(0, 1)  # signalling S is a fraction
-        dy = np.empty_like(y)
-        module.rhs(y, p, derived, dy)
-        np.testing.assert_allclose(dy, scenario.model.rhs(0.0, y, values), rtol=1e-10, atol=1e-300)
+        work = np.full((module.WORK_ROWS, len(y)), np.nan)
+        work[module.STAGE] = y
+        module.rhs(work, module.STAGE, module.K3, p, derived)
+        np.testing.assert_allclose(work[module.K3], scenario.model.rhs(0.0, y, values), rtol=1e-10, atol=1e-300)
+        assert np.array_equal(work[module.STAGE], y)  # reads its row, writes only its own
 
 
 def test_engine_choice(fast, monkeypatch):
