@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import math
 import os
 import sys
 import tempfile
@@ -82,13 +83,18 @@ def cache_dir() -> Path:
 
 
 def equations_source(model: Model | str) -> tuple[str, bool]:
-    """Python source of ``derive``, ``rhs`` and ``jacobian`` for ``model``, from its traced formulas.
+    """Python source of ``derive``, ``rhs_calls``, ``rhs_rest`` and ``jacobian`` for ``model``, from its formulas.
 
-    ``rhs(w, src, dst, p, derived)`` reads the states, in the model's order,
-    from row ``src`` of the work array ``w`` and writes their rates to row
-    ``dst``; ``jacobian(w, src, p, derived, jac)`` fills ``jac``. ``p`` holds
-    the parameters in the order of ``formulas(model).parameters``; ``derived``
-    holds their combinations, which ``derive(p, derived)`` computes once per
+    Each works on one slot (a mouse) of arrays whose first index is the slot.
+    ``rhs_calls(w, slot, src, p, derived)`` evaluates the library calls of the
+    right-hand side (logs, non-integer powers) at the states in row ``src``
+    of the slot's work array, in the model's order, into row ``CALLS``;
+    ``rhs_rest(w, slot, src, dst, p, derived)`` then writes the rates to row
+    ``dst``. Split so, the calls of several mice can run back to back, where
+    the processor overlaps them (see the template). ``jacobian(w, slot, src,
+    p, derived, jac)`` fills ``jac[slot]``. ``p[slot]`` holds the parameters
+    in the order of ``formulas(model).parameters``; ``derived[slot]`` holds
+    their combinations, which ``derive(p, slot, derived)`` computes once per
     schedule segment. Also returns whether the endpoint state, once exactly
     zero, stays zero (its rate vanishes there).
     """
@@ -113,34 +119,44 @@ def equations_source(model: Model | str) -> tuple[str, bool]:
     # schedule segment by derive(), not at every evaluation.
     hoist = _Hoist(sympy, set(params.values()))
     rates = [hoist(rate) for rate in rates]
-    entries = [(f"jac[{r}, {c}]", hoist(jac[r, c])) for r in range(n) for c in range(n) if jac[r, c] != 0]
+    calls = _Calls(sympy, set(states.values()))
+    rates = [calls(rate) for rate in rates]
+    entries = [(f"jac[slot, {r}, {c}]", hoist(jac[r, c])) for r in range(n) for c in range(n) if jac[r, c] != 0]
     printer = _printer(sympy)
-    unpack_params = [f"    {p} = p[{i}]" for i, p in enumerate(params.values())]
-    unpack = [f"    {s} = w[src, {i}]" for i, s in enumerate(states.values())]
-    unpack += [f"    {k} = derived[{i}]" for i, k in enumerate(hoist.symbols)] + unpack_params  # unused loads compile away
+    unpack_params = [f"    {p} = p[slot, {i}]" for i, p in enumerate(params.values())]
+    unpack = [f"    {s} = w[slot, src, {i}]" for i, s in enumerate(states.values())]
+    unpack += [f"    {k} = derived[slot, {i}]" for i, k in enumerate(hoist.symbols)] + unpack_params  # unused loads compile away
     lines = [
         f"N_STATES = {n}",
         f"N_DERIVED = {max(1, len(hoist.symbols))}",
+        f"N_CALLS = {len(calls.symbols)}",
         f"ENDPOINT_ABSORBING = {absorbing}",
         "",
         "",
         "@njit(**JIT)",
-        "def derive(p, derived):",
+        "def derive(p, slot, derived):",
         f'    """Parameter-only parts of the equations of model {model.name!r}, once per schedule segment."""',
         *unpack_params,
-        *_assignments(sympy, printer, [(f"derived[{i}]", e) for i, e in enumerate(hoist.expressions)]),
+        *_assignments(sympy, printer, [(f"derived[slot, {i}]", e) for i, e in enumerate(hoist.expressions)]),
         "",
         "",
         "@njit(**JIT)",
-        "def rhs(w, src, dst, p, derived):",
-        f'    """d(state)/dt of model {model.name!r}, generated from sim.symbolic.formulas."""',
-        *unpack, *_assignments(sympy, printer, [(f"w[dst, {i}]", rate) for i, rate in enumerate(rates)]),
+        "def rhs_calls(w, slot, src, p, derived):",
+        f'    """The library calls in d(state)/dt of model {model.name!r} at row src, into row CALLS."""',
+        *unpack, *_assignments(sympy, printer, [(f"w[slot, CALLS, {i}]", e) for i, e in enumerate(calls.expressions)]),
+        "",
+        "",
+        "@njit(inline='always', **JIT)",  # measured: 15 % faster than a call
+        "def rhs_rest(w, slot, src, dst, p, derived):",
+        f'    """d(state)/dt of model {model.name!r} at row src, with the library calls of row CALLS, into row dst."""',
+        *unpack, *[f"    {c} = w[slot, CALLS, {i}]" for i, c in enumerate(calls.symbols)],
+        *_assignments(sympy, printer, [(f"w[slot, dst, {i}]", rate) for i, rate in enumerate(rates)]),
         "",
         "",
         "@njit(**JIT)",
-        "def jacobian(w, src, p, derived, jac):",
+        "def jacobian(w, slot, src, p, derived, jac):",
         f'    """d(rhs)/d(state) of model {model.name!r} (row: equation, column: state), generated with sympy."""',
-        *unpack, "    jac[:, :] = 0.0", *_assignments(sympy, printer, entries),
+        *unpack, "    jac[slot, :, :] = 0.0", *_assignments(sympy, printer, entries),
     ]
     return "\n".join(lines) + "\n", absorbing
 
@@ -189,14 +205,57 @@ class _Hoist:
         return self._known[expr]
 
 
+class _Calls:
+    """Replaces each library call on the states in an expression (log, exp, a non-integer power) by a symbol ``c_i``.
+
+    Innermost calls first, so that a call of a call reads the inner one's symbol; the same call gets the same symbol.
+    """
+
+    def __init__(self, sympy, states: set):
+        self.sympy, self.states = sympy, states
+        self.symbols: list = []
+        self.expressions: list = []
+        self._known: dict = {}
+
+    def __call__(self, expr):
+        if expr.is_Atom:
+            return expr
+        args = [self(a) for a in expr.args]
+        if args != list(expr.args):
+            expr = expr.func(*args)
+        if self._is_call(expr) and expr.free_symbols & (self.states | set(self.symbols)):
+            if expr not in self._known:
+                self._known[expr] = self.sympy.Symbol(f"c_{len(self.symbols)}", real=True)
+                self.symbols.append(self._known[expr])
+                self.expressions.append(expr)
+            return self._known[expr]
+        return expr
+
+    def _is_call(self, expr) -> bool:
+        sympy = self.sympy
+        return isinstance(expr, (sympy.log, sympy.exp)) or (expr.is_Pow and not expr.exp.is_Integer)
+
+
 def _printer(sympy):
     from sympy.printing.pycode import PythonCodePrinter
 
     class Printer(PythonCodePrinter):
-        """Python that numba compiles: Heaviside (from differentiating the clipping) as a comparison."""
+        """Python that numba compiles: Heaviside (from differentiating the clipping) as a comparison, and the log
+        of a clipped value (``log(max(1e-300, P))``) not computed when the value is at the clip, where its log is
+        a constant: the primary is exactly zero for most of a mouse's life, and skipping its log made the dosed
+        arm 4 % faster (measured). (Writing non-integer powers as exp and log instead measured no faster.)
+        """
 
         def _print_Heaviside(self, expr):
             return f"(1.0 if {self._print(expr.args[0])} > 0.0 else 0.0)"
+
+        def _print_log(self, expr):
+            argument = expr.args[0]
+            if not (isinstance(argument, sympy.Max) and len(argument.args) == 2 and argument.args[0].is_Number
+                    and argument.args[0] > 0):
+                return super()._print_log(expr)
+            floor, value = (self._print(a) for a in argument.args)
+            return f"(math.log({value}) if {value} > {floor} else {math.log(float(argument.args[0]))!r})"
 
     return Printer({"fully_qualified_modules": True})
 

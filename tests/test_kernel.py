@@ -101,18 +101,22 @@ def test_the_compiled_rhs_is_the_model_rhs(fast):
     module = kernel.compiled("irf7")
     names = list(sim.symbolic.formulas("irf7").parameters)
     values = scenario.parameters.values_dict()
-    p = np.array([values[n] for n in names])
-    derived = np.empty(module.N_DERIVED)
-    module.derive(p, derived)
+    slot = module.SLOTS - 1
+    p = np.full((module.SLOTS, len(names)), np.nan)
+    p[slot] = [values[n] for n in names]
+    derived = np.full((module.SLOTS, module.N_DERIVED), np.nan)
+    module.derive(p, slot, derived)
     rng = np.random.default_rng(0)
-    for _ in range(20):
+    for k in range(20):
         y = np.exp(rng.uniform(-5, 20, len(scenario.model.states)))
         y[-1] = rng.uniform(0, 1)  # signalling S is a fraction
-        work = np.full((module.WORK_ROWS, len(y)), np.nan)
-        work[module.STAGE] = y
-        module.rhs(work, module.STAGE, module.K3, p, derived)
-        np.testing.assert_allclose(work[module.K3], scenario.model.rhs(0.0, y, values), rtol=1e-10, atol=1e-300)
-        assert np.array_equal(work[module.STAGE], y)  # reads its row, writes only its own
+        y[rng.choice(len(y), k % 3)] = 0.0  # a removed primary, no CD8+ cells: the clipped branches
+        work = np.full((module.SLOTS, module.WORK_ROWS, len(y)), np.nan)
+        work[slot, module.STAGE] = y
+        module.rhs(work, slot, module.STAGE, module.K3, p, derived)
+        np.testing.assert_allclose(work[slot, module.K3], scenario.model.rhs(0.0, y, values), rtol=1e-10, atol=1e-300)
+        work[slot, module.K3] = work[slot, module.CALLS] = np.nan
+        assert np.isnan(work).sum() == work.size - len(y)  # it writes only its slot's rate and library-call rows
 
 
 def test_engine_choice(fast, monkeypatch):
