@@ -232,11 +232,12 @@ def _dopri_steps(w, p, derived, h, explicit, rtol, atol, error, stiffness):
                 local = h[slot] * (-71 / 57600 * w[slot, F, i] + 71 / 16695 * w[slot, K3, i]
                                    - 71 / 1920 * w[slot, K4, i] + 17253 / 339200 * w[slot, K5, i]
                                    - 22 / 525 * w[slot, K6, i] + 1 / 40 * w[slot, F_NEW, i])
-                total += (local / (atol + rtol * max(abs(w[slot, Y, i]), abs(w[slot, Y_NEW, i])))) ** 2
-                # scaled as the error is: unscaled, the cell counts (1e9) would hide the fast interferon states
-                scale = atol + rtol * abs(w[slot, Y_NEW, i])
-                num += ((w[slot, F_NEW, i] - w[slot, K6, i]) / scale) ** 2
-                den += ((w[slot, Y_NEW, i] - w[slot, STAGE, i]) / scale) ** 2
+                # the stiffness estimate is weighted as the error is: unweighted, the cell counts (1e9) would hide
+                # the fast interferon states
+                weight = 1.0 / (atol + rtol * max(abs(w[slot, Y, i]), abs(w[slot, Y_NEW, i])))
+                total += (local * weight) ** 2
+                num += ((w[slot, F_NEW, i] - w[slot, K6, i]) * weight) ** 2
+                den += ((w[slot, Y_NEW, i] - w[slot, STAGE, i]) * weight) ** 2
             error[slot] = math.sqrt(total / N_STATES)
             stiffness[slot] = h[slot] * math.sqrt(num / den) if den > 0.0 else 0.0
 
