@@ -81,9 +81,8 @@ OK, TOO_MANY_STEPS, NOT_FINITE = 0, 1, 2
 """A mouse's status: how its integration ended."""
 
 SLOTS = 8
-"""Mice one thread integrates side by side: measured, on 2,000 mice of the dosed arm, 2 slots were 6 % faster than
-one mouse at a time, 4 slots 10 %, 8 slots 15 %, and 12 or 16 slots slower than 8; with the library calls of all
-slots run back to back (``_dopri_steps``), 8 slots were 24 % faster."""
+"""Mice one thread integrates side by side. Measured on 2,000 mice of the dosed arm, one thread: 0.56 s one mouse at
+a time, 0.39 s with 2 slots, 0.36 s with 4, 8 or 16."""
 
 Y, F, Y_NEW, F_NEW, STAGE, K2, K3, K4, K5, K6, CALLS = range(11)
 """Rows of a mouse's work array: the state at the step's start and its rate, the state at the step's end and its
