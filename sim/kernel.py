@@ -14,8 +14,10 @@ by one line on stderr.
 Each mouse takes its own adaptive steps (Dormand-Prince 5(4), switching to a
 Rosenbrock method where the mouse turns stiff, see the template), stops at
 its humane endpoint, and stops at its metastasis day once it can no longer
-reach the endpoint. Mice are independent, so results do not depend on how a
-cohort is split into chunks or threads.
+reach the endpoint. A thread integrates several mice side by side, stage by
+stage, so that the processor overlaps their work (see the template), but
+each with its own steps: results do not depend on how a cohort is split
+into chunks, threads or slots.
 
 Needs numba and sympy: ``pip install -e '.[fast]'``.
 """

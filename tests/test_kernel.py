@@ -95,6 +95,18 @@ def test_threads_and_chunks_do_not_change_a_mouse(fast):
     assert np.array_equal(one.endpoint_day, two.endpoint_day, equal_nan=True)
 
 
+@pytest.mark.parametrize("method", ["auto", "implicit"])
+def test_a_mouse_does_not_depend_on_the_mice_beside_it(fast, method):
+    """A thread integrates several mice side by side, but each with its own steps: the same mouse gives the same
+    days, to the last bit, among other neighbours (the cohort reversed), whichever method its steps use."""
+    scenario = sim.load_scenario("ifn-dosed")
+    varied = sample_parameters(scenario, 40, 5)
+    forward = kernel.solve(scenario, varied, method=method)
+    backward = kernel.solve(scenario, {name: values[::-1] for name, values in varied.items()}, method=method)
+    for a, b in zip(forward, backward):
+        assert np.array_equal(a, b[::-1], equal_nan=True)
+
+
 def test_the_compiled_rhs_is_the_model_rhs(fast):
     """The generated code evaluates exactly the traced formulas: compare with the NumPy rhs at random states."""
     scenario = sim.load_scenario("irf7-restored")
