@@ -379,7 +379,7 @@ def _run(args: argparse.Namespace) -> str:
     _write_outputs(args, table.csv_outputs(args.csv, "--csv") if table else None, figure)
     if args.json:
         return json.dumps(result.to_dict(), indent=2)
-    text = [result.summary(), "", "Schedule: " + ("; ".join(result.events) or "none")]
+    text = [result.summary(), "", "Schedule: " + ("; ".join(result.events) or "no timed events")]
     if table is not None:
         rows = "every solver step" if every is None else f"every {every:g} days"
         text.append(f"Wrote {args.csv} ({len(table.time)} rows, {rows}) and {args.csv}.meta.json")

@@ -155,6 +155,13 @@ def test_run_prints_a_plain_summary(cli, runs):
     assert runs["irf7-silenced"].scenario.notice in silenced.out
 
 
+def test_a_run_without_timed_events_says_so(cli):
+    """The Kirschner therapies are infusions, set as parameters: the schedule line must not read as 'no therapy'."""
+    outcome = cli("run", "kirschner1998-adoptive-therapy")
+    assert outcome.code == 0
+    assert "Schedule: no timed events" in outcome.out and "Schedule: none" not in outcome.out
+
+
 def test_run_csv_writes_time_course_and_sidecar(cli, tmp_path, runs):
     path = tmp_path / "course.csv"
     outcome = cli("run", "irf7-silenced", "--csv", path, "--every", "solver")
