@@ -11,7 +11,6 @@ import contextlib
 import json
 import math
 import os
-import re
 import shutil
 import signal
 import sys
@@ -414,7 +413,7 @@ def _compare(args: argparse.Namespace) -> str:
 
 
 def _cohort(args: argparse.Namespace) -> str:
-    from .cohort import check_mice, check_seed, cohort_csv_outputs, simulate_cohort
+    from .cohort import check_mice, check_seed, choose_engine, cohort_csv_outputs, simulate_cohort
     from .survival import logrank_p
 
     _check_outputs(args)
@@ -422,10 +421,8 @@ def _cohort(args: argparse.Namespace) -> str:
     days, changes = _positive(args.days, "--days"), _assignments(args.set, "--set")
     arms = distinct_names([api.prepare(name, days=days, parameters=changes, names=FLAGS) for name in args.scenarios],
                           args.scenarios)
-    try:
-        cohorts = [simulate_cohort(arm, n, seed, workers=workers, engine=args.engine) for arm in arms]
-    except InputError as exc:  # the API names its argument engine='...'; here it is a flag
-        raise InputError(re.sub(r"engine='(\w+)'", r"--engine \1", str(exc))) from None
+    engines = [choose_engine(args.engine, arm, "--engine") for arm in arms]
+    cohorts = [simulate_cohort(arm, n, seed, workers=workers, engine=engine) for arm, engine in zip(arms, engines)]
     reference = cohorts[0]
     summaries = []
     for cohort in cohorts:

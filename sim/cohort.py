@@ -258,17 +258,25 @@ ENGINES = ("auto", "compiled", "numpy")
 "auto": compiled when numba and sympy are installed and the model is supported, else numpy."""
 
 
-def choose_engine(engine: str, scenario: Scenario) -> str:
-    """The engine that ``engine`` ("auto", "compiled" or "numpy") means for ``scenario`` on this machine."""
+def choose_engine(engine: str, scenario: Scenario, option: str = "engine") -> str:
+    """The engine that ``engine`` ("auto", "compiled" or "numpy") means for ``scenario`` on this machine.
+
+    Errors spell the choice as ``option`` does: the Python argument ``engine='compiled'``, or the flag
+    ``--engine compiled`` when ``option`` is "--engine".
+    """
+    def spelled(value: str) -> str:
+        return f"{option} {value}" if option.startswith("--") else f"{option}={value!r}"
+
     if engine not in ENGINES:
-        raise InputError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r:.40}")
+        raise InputError(f"{option} must be one of {', '.join(ENGINES)}, not {engine!r:.40}")
     if engine == "numpy":
         return engine
     if engine == "compiled":
         if not kernel.available():
-            raise InputError(f"engine='compiled' needs numba and sympy: {kernel.INSTALL}")
+            raise InputError(f"{spelled('compiled')} needs numba and sympy: {kernel.INSTALL}")
         if not kernel.supports(scenario.model):
-            raise InputError(f"engine='compiled' does not integrate model '{scenario.model.name}'; use engine='numpy'")
+            raise InputError(f"{spelled('compiled')} does not integrate model '{scenario.model.name}'; use "
+                             f"{spelled('numpy')}")
         return engine
     return "compiled" if kernel.available() and kernel.supports(scenario.model) else "numpy"
 

@@ -139,8 +139,20 @@ def test_engine_choice(fast, monkeypatch):
         simulate_cohort(scenario, 5, 1, engine="fortran")
     monkeypatch.setattr(kernel, "available", lambda: False)
     assert choose_engine("auto", scenario) == "numpy"  # the fallback without the extra
-    with pytest.raises(InputError, match=r"pip install -e '\.\[fast\]'"):
+    with pytest.raises(InputError, match=r"^engine='compiled' needs numba and sympy: pip install -e '\.\[fast\]'"):
         simulate_cohort(scenario, 5, 1, engine="compiled")
+
+
+def test_engine_errors_spell_the_choice_as_the_caller_made_it(cli, monkeypatch):
+    """Python is told about engine='compiled', the command line about --engine compiled."""
+    monkeypatch.setattr(kernel, "available", lambda: False)
+    outcome = cli("cohort", "irf7-silenced", "--n", 5, "--engine", "compiled")
+    assert outcome.code != 0
+    assert "--engine compiled needs numba and sympy" in outcome.err and "engine='" not in outcome.err
+    monkeypatch.setattr(kernel, "available", lambda: True)
+    monkeypatch.setattr(kernel, "supports", lambda model: False)
+    with pytest.raises(InputError, match=r"engine='compiled' does not integrate .* use engine='numpy'$"):
+        choose_engine("compiled", sim.load_scenario("irf7-silenced"))
 
 
 def test_compilation_is_announced_once_and_cached_on_disk(fast, tmp_path):
