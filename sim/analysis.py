@@ -237,7 +237,7 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str
         if value is None:
             return "none"
         if isinstance(value, float):
-            return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.3e}"
+            return f"{value:.4g}"  # one rule for every size: 1e+04 and 1e+05, not 1e+04 and 1.000e+05
         return str(value)
 
     text_rows = [list(header)] + [[cell(v) for v in row] for row in rows]
