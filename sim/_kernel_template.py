@@ -422,6 +422,8 @@ def solve_mice(first, last, initial, params, thresholds, cuts, window_index, win
                 t, stop = clock[slot, 0], clock[slot, 1]
                 h[slot] = stop - t if clock[slot, 2] >= (stop - t) * (1.0 - 1e-12) else clock[slot, 2]
         _dopri_steps(w, p, derived, h, explicit, rtol, atol, error, stiffness)
+        # each slot's step is judged here, in line: a helper called per slot and step would be passed a dozen
+        # reference-counted arrays (see the module's docstring)
         for slot in range(SLOTS):
             m = mouse[slot]
             if m < 0:
