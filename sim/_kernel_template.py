@@ -51,6 +51,7 @@ flags allow fused multiply-adds, reciprocals and reordering (15-20 % faster, mea
 
 # --- equations (generated) ---
 N_STATES = 1
+CHANCE_STATE = -1
 N_DERIVED = 1
 N_CALLS = 1
 ENDPOINT_ABSORBING = False
@@ -69,6 +70,13 @@ def rhs_calls(w, slot, src, p, derived):
 @njit(**JIT)
 def rhs_rest(w, slot, src, dst, p, derived):
     w[slot, dst, 0] = derived[slot, 0] * w[slot, CALLS, 0]
+
+
+@njit(**JIT)
+def colony_rates(w, slot, src, p, out):
+    out[slot, 0] = 0.0
+    out[slot, 1] = 0.0
+    out[slot, 2] = 0.0
 
 
 @njit(**JIT)
@@ -376,12 +384,17 @@ def _next_segment(slot, w, p, derived, base, clock, segment, days, cuts, window_
 
 @njit(**JIT)
 def solve_mice(first, last, initial, params, thresholds, cuts, window_index, window_value, jump_segment, jump_state,
-               jump_scale, jump_add, detect, endpoint, absorbing, rtol, atol, method, max_steps, out):
+               jump_scale, jump_add, detect, endpoint, absorbing, rtol, atol, method, max_steps, chance, keys, limits,
+               out):
     """Integrate mice first to last - 1 (rows of initial, params, thresholds and out), ``SLOTS`` at a time.
 
     Each mouse runs over the schedule's segments and gets (metastasis day, endpoint day, status, steps) in its row
     of ``out``. ``method``: 0 switches automatically, 1 is Dormand-Prince only, 2 Rosenbrock only. ``absorbing``:
     the endpoint state, once exactly zero, stays zero (the model keeps it there and no jump adds to it).
+    ``chance``: the burden of state CHANCE_STATE is left to chance while small (``sim.chance``), with each mouse's
+    ``keys`` and ``limits`` (its ``chance_limit``); every INTERVAL days the state is interpolated within the
+    accepted step, updated by ``_chance_update``, and where the burden changed the step ends there. A held burden
+    has 0 in the last column of ``params``, which the generated equations multiply its rate by.
     """
     n = N_STATES
     w = np.empty((SLOTS, WORK_ROWS, WORK_COLUMNS))
@@ -395,6 +408,9 @@ def solve_mice(first, last, initial, params, thresholds, cuts, window_index, win
     segment, steps, counter = np.zeros(SLOTS, np.int64), np.zeros(SLOTS, np.int64), np.zeros(SLOTS, np.int64)
     stiff, jac_fresh, explicit = np.zeros(SLOTS, np.bool_), np.zeros(SLOTS, np.bool_), np.zeros(SLOTS, np.bool_)
     h, error, stiffness = np.zeros(SLOTS), np.zeros(SLOTS), np.zeros(SLOTS)
+    counted, update = np.zeros(SLOTS, np.bool_), np.zeros(SLOTS, np.int64)
+    colony = np.zeros((SLOTS, 3))
+    moves = params.shape[1] - 1
     upcoming = first
     while True:
         for slot in range(SLOTS):
@@ -408,6 +424,11 @@ def solve_mice(first, last, initial, params, thresholds, cuts, window_index, win
                 days[slot, 1] = 0.0 if endpoint >= 0 and initial[m, endpoint] >= thresholds[m, 1] else np.nan
                 segment[slot], steps[slot], counter[slot] = -1, 0, 0
                 stiff[slot] = method == 2
+                update[slot] = 1
+                counted[slot] = chance and initial[m, CHANCE_STATE] < 0.5 * limits[m]
+                if counted[slot]:
+                    w[slot, Y, CHANCE_STATE] = _whole_cells(initial[m, CHANCE_STATE], keys[m])
+                    params[m, moves] = 0.0
                 if not _next_segment(slot, w, p, derived, params[m], clock, segment, days, cuts, window_index,
                                      window_value, jump_segment, jump_state, jump_scale, jump_add, endpoint, absorbing,
                                      rtol, atol):
@@ -449,6 +470,27 @@ def solve_mice(first, last, initial, params, thresholds, cuts, window_index, win
                 if stiff[slot]:
                     rhs(w, slot, Y_NEW, F_NEW, p, derived)
                 t_new = stop if step == stop - t else t + step
+                moved = False
+                while chance and update[slot] * INTERVAL <= t_new:
+                    day = update[slot] * INTERVAL
+                    theta = min(1.0, max(0.0, (day - t) / step))
+                    for i in range(n):
+                        w[slot, STAGE, i] = _hermite(w, slot, step, theta, i)
+                    colony_rates(w, slot, STAGE, p, colony)
+                    burden, now_counted = _chance_update(
+                        w[slot, STAGE, CHANCE_STATE], counted[slot], colony[slot, 0], colony[slot, 1], colony[slot, 2],
+                        limits[m], keys[m], update[slot])
+                    update[slot] += 1
+                    if burden != w[slot, STAGE, CHANCE_STATE] or now_counted != counted[slot]:
+                        # the step ends at the update: crossings are looked for up to here, and the mouse goes on
+                        # from the changed burden
+                        for i in range(n):
+                            w[slot, Y_NEW, i] = w[slot, STAGE, i]
+                        rhs(w, slot, Y_NEW, F_NEW, p, derived)
+                        step, t_new, moved = day - t, day, True
+                        counted[slot] = now_counted
+                        params[m, moves] = 0.0 if now_counted else 1.0
+                        break
                 if detect >= 0 and np.isnan(days[slot, 0]) and w[slot, Y, detect] < thresholds[m, 0] <= w[slot, Y_NEW, detect]:
                     days[slot, 0] = _crossing(w, slot, t, step, detect, thresholds[m, 0])
                 if endpoint >= 0 and w[slot, Y, endpoint] < thresholds[m, 1] <= w[slot, Y_NEW, endpoint]:
@@ -468,6 +510,11 @@ def solve_mice(first, last, initial, params, thresholds, cuts, window_index, win
                 for i in range(n):
                     w[slot, Y, i] = w[slot, Y_NEW, i]
                     w[slot, F, i] = w[slot, F_NEW, i]
+                if moved:
+                    w[slot, Y, CHANCE_STATE] = burden
+                    p[slot, moves] = params[m, moves]
+                    derive(p, slot, derived)
+                    rhs(w, slot, Y, F, p, derived)
                 clock[slot, 0] = t_new
                 jac_fresh[slot] = False
                 grow = min(10.0, 0.9 * error[slot] ** (-1.0 / order)) if error[slot] > 0.0 else 10.0
@@ -484,6 +531,123 @@ def solve_mice(first, last, initial, params, thresholds, cuts, window_index, win
             if status != OK:
                 _finish(out[m], days[slot, 0], days[slot, 1], status, steps[slot])
                 mouse[slot] = -1
+
+
+# --- chance in the bone: the functions of sim/chance.py, for one mouse ---
+CHANCE_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+"""No fastmath here: a draw compares a uniform number with sums of probabilities, which must come out as
+sim.chance computes them, so that both engines give a mouse the same counts."""
+INTERVAL = 0.25
+MAX_ARRIVALS = 200.0
+DRAWS = 6
+_MAX_TERMS = 100_000
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_DRAW_STRIDE = np.uint64(0xD1B54A32D192ED03)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+@njit(**CHANCE_JIT)
+def _mix(x):
+    x = x ^ (x >> np.uint64(30))
+    x = x * _MIX1
+    x = x ^ (x >> np.uint64(27))
+    x = x * _MIX2
+    return x ^ (x >> np.uint64(31))
+
+
+@njit(**CHANCE_JIT)
+def _uniform(key, update, draw):
+    x = _mix(key + np.uint64(update) * _GOLDEN + np.uint64(draw) * _DRAW_STRIDE)
+    return (float(x >> np.uint64(11)) + 0.5) * 2.0**-53
+
+
+@njit(**CHANCE_JIT)
+def _lineage(birth, death, span):
+    """(survival probability, success probability of the geometric size) of one cell's lineage over ``span``."""
+    net = birth - death
+    if abs(net * span) < 1e-9:
+        survive, size = 1.0 / (1.0 + birth * span), 1.0 + birth * span
+    else:
+        decay = math.exp(-net * span)
+        survive = net / (birth - death * decay)
+        size = 1.0 / (survive * decay) if survive * decay > 0.0 else np.inf
+    if not survive > 0.0:
+        return 0.0, 1.0
+    survive = min(survive, 1.0)
+    if not math.isfinite(size):
+        size = 1e300
+    return survive, 1.0 / max(size, 1.0)
+
+
+@njit(**CHANCE_JIT)
+def _poisson(u, mean):
+    term = math.exp(-mean)
+    total, count = term, 0.0
+    while u > total and count < _MAX_TERMS:
+        term = term * mean / (count + 1.0)
+        count += 1.0
+        total += term
+        if not term > 0.0:
+            break
+    return count
+
+
+@njit(**CHANCE_JIT)
+def _binomial(u, trials, chance):
+    flip = chance > 0.5
+    q = 1.0 - chance if flip else chance
+    if flip:
+        u = 1.0 - u
+    odds = q / max(1.0 - q, 1e-300)
+    term = (1.0 - q) ** trials
+    total, count = term, 0.0
+    while u > total and count < trials and count < _MAX_TERMS:
+        term = term * (trials - count) / (count + 1.0) * odds
+        count += 1.0
+        total += term
+        if not term > 0.0:
+            break
+    return trials - count if flip else count
+
+
+@njit(**CHANCE_JIT)
+def _geometric_sum(u, lineages, q):
+    term = q**lineages
+    total, count = term, 0.0
+    while u > total and count < _MAX_TERMS:
+        term = term * (lineages + count) / (count + 1.0) * (1.0 - q)
+        count += 1.0
+        total += term
+        if not term > 0.0:
+            break
+    return lineages + count
+
+
+@njit(**CHANCE_JIT)
+def _chance_update(burden, counted, arrivals, birth, death, limit, key, index):
+    """(burden, counted) after chance update ``index``: ``sim.chance.update`` for one mouse."""
+    if not counted:
+        if burden < 0.5 * limit:
+            whole = math.floor(burden)
+            return whole + (1.0 if _uniform(key, index, DRAWS - 1) < burden - whole else 0.0), True
+        return burden, False
+    expected = arrivals * INTERVAL
+    if expected > MAX_ARRIVALS:
+        return burden + expected, False
+    arrived = _poisson(_uniform(key, index, 0), expected)
+    survive, q = _lineage(birth, death, INTERVAL)
+    survive_half, q_half = _lineage(birth, death, 0.5 * INTERVAL)
+    kept = _binomial(_uniform(key, index, 1), burden, survive)
+    founded = _binomial(_uniform(key, index, 2), arrived, survive_half)
+    cells = _geometric_sum(_uniform(key, index, 3), kept, q) + _geometric_sum(_uniform(key, index, 4), founded, q_half)
+    return cells, cells < limit
+
+
+@njit(**CHANCE_JIT)
+def _whole_cells(burden, key):
+    whole = math.floor(burden)
+    return whole + (1.0 if _uniform(key, 0, DRAWS - 1) < burden - whole else 0.0)
 
 
 @njit(**JIT)

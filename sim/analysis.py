@@ -157,6 +157,7 @@ def describe(result: Result) -> str:
     """
     lines = heading(result.scenario)
     lines += _irf7_sentences(result) if result.model == "irf7" else _state_sentences(result)
+    lines += _chance_sentences(result)
     lines += notice_lines(result.scenario)
     return "\n".join(lines)
 
@@ -210,6 +211,30 @@ def _irf7_sentences(result: Result) -> list[str]:
     lines.append(f"Over the whole run, effector CD8+ T cells peaked at {numbers['peak_cd8_effectors']:.3g} on day "
                  f"{day:.0f}{after}; {mdsc}")
     return lines
+
+
+def _chance_sentences(result: Result) -> list[str]:
+    """With chance on: that this is one mouse's draws, and how often each fate came up among its replicates."""
+    if not result.scenario.chance:
+        return []
+    limit = result.scenario.parameters["chance_limit"].value
+    lines = [f"Chance: below {limit:g} cells the bone burden was whole cells that arrived, divided and died at random "
+             f"(seed {result.solver['seed']}); another seed gives another mouse."]
+    odds = result.odds
+    if odds is not None:
+        shares = [f"{100 * odds.share(fate):.0f} % {FATE_WORDS[fate]} ({_percent_interval(odds.interval(fate))})"
+                  for fate in FATE_WORDS]
+        lines.append(f"Of {odds.n} mice with the same parameters and other draws (this one the first): "
+                     f"{', '.join(shares[:-1])} and {shares[-1]} (95 % intervals).")
+    return lines
+
+
+FATE_WORDS = {"free": "stayed free", "metastasis": "had bone metastasis", "culled": "were culled"}
+
+
+def _percent_interval(interval: tuple[float, float]) -> str:
+    low, high = interval
+    return f"{100 * low:.0f}-{100 * high:.0f} %"
 
 
 def _fold_text(fold: float | None, reference: str) -> str:

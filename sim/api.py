@@ -9,17 +9,24 @@ Every function takes the same changes as the command line: ``days``,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
+from .checks import check_seed
 from .comparison import Comparison
 from .errors import InputError
 from .naming import closest
-from .result import Result
+from .odds import FateOdds
+from .result import FATES, Result
 from .scenarios import ARGUMENTS, Scenario, checked_days, distinct_names, load_scenario
 from .solver import DEFAULT_ATOL, DEFAULT_RTOL, solve
 from .treatments import Treatment
+
+REPLICATES = 200
+"""Replicate mice a run with chance solves to estimate how likely each fate is: a fraction near one half is then
+known to within about 7 percentage points (95 % interval)."""
+MAX_REPLICATES = 100_000
 
 
 def prepare(
@@ -34,6 +41,7 @@ def prepare(
     dose_every: float | None = None,
     dose_count: int | None = None,
     deplete: Sequence[str] = (),
+    chance: bool | None = None,
     names: Mapping[str, str] = ARGUMENTS,
 ) -> Scenario:
     """Load a scenario (name, file or Scenario) and apply changes to it.
@@ -41,17 +49,19 @@ def prepare(
     ``surgery`` [day or "none"], ``dose`` [IU per injection or "none"],
     ``dose_start`` [day], ``dose_every`` [day], ``dose_count`` and ``deplete``
     (["nk:0-60"], ["none"]) replace the scenario's own treatments of that kind.
+    ``chance`` (True or False) switches chance in the bone on or off (``Scenario.chance``).
     Errors name the changes by ``names`` (the command line passes its flags).
     """
     if not isinstance(scenario, (str, Path, Scenario)):
         raise InputError(f"scenario must be a scenario name, a TOML file's path or a Scenario, not {scenario!r:.60}")
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     treatment = Treatment(surgery, dose, dose_start, dose_every, dose_count, deplete)
-    if days is None and parameters is None and initial is None and not treatment.given:
+    if days is None and parameters is None and initial is None and not treatment.given and chance is None:
         return loaded
     follow_up = None if days is None else checked_days(days, names["days"])
     schedule = treatment.schedule(loaded, follow_up, names) if treatment.given else None
-    return loaded.with_changes(parameters=parameters, initial=initial, days=follow_up, schedule=schedule, names=names)
+    return loaded.with_changes(parameters=parameters, initial=initial, days=follow_up, schedule=schedule, chance=chance,
+                               names=names)
 
 
 def run(
@@ -63,10 +73,13 @@ def run(
     every: float | None = None,
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
+    chance: bool | None = None,
+    seed: int = 0,
+    replicates: int = REPLICATES,
     names: Mapping[str, str] = ARGUMENTS,
     **treatment: Any,
 ) -> Result:
-    """Run one scenario.
+    """Run one scenario (one mouse).
 
     Parameters
     ----------
@@ -82,6 +95,14 @@ def run(
         Report the time course every ``every`` days instead of at solver steps.
     rtol, atol : float
         Solver tolerances.
+    chance : bool, optional
+        True: a small bone burden is whole cells left to chance (``sim.chance``); False: the mean-field view,
+        the ODEs alone. Default: the scenario's own setting.
+    seed : int
+        Seed of this mouse's chance draws (with chance on).
+    replicates : int
+        With chance on, also solve this many mice with the same parameters and other draws (the run shown is
+        the first), to say how likely each fate is: ``Result.odds``. 0 skips them.
     names : mapping, optional
         How errors name the changes (the command line passes its flags).
     **treatment
@@ -100,9 +121,31 @@ def run(
     >>> sim.run("irf7-silenced", days=90, surgery="none").fate
     'culled'
     """
-    prepared = prepare(scenario, days=days, parameters=parameters, initial=initial, names=names,
+    prepared = prepare(scenario, days=days, parameters=parameters, initial=initial, chance=chance, names=names,
                        **_treatment(treatment))
-    return solve(prepared, rtol=rtol, atol=atol, every=every)
+    seed = check_seed(seed, names["seed"])
+    replicates = check_replicates(replicates, names["replicates"])
+    result = solve(prepared, rtol=rtol, atol=atol, every=every, seed=seed)
+    if not prepared.chance or not replicates:
+        return result
+    return replace(result, odds=fate_odds(prepared, replicates, seed))
+
+
+def check_replicates(raw: Any, flag: str) -> int:
+    """``raw`` as a number of replicates from 0 to MAX_REPLICATES, else InputError naming ``flag``."""
+    value = check_seed(raw, flag)  # a whole number >= 0
+    if value > MAX_REPLICATES:
+        raise InputError(f"{flag} = {value:,} is more than {MAX_REPLICATES:,} (about a minute per 100,000 mice)")
+    return value
+
+
+def fate_odds(scenario: Scenario, n: int, seed: int) -> FateOdds:
+    """Fates of ``n`` mice of ``scenario`` that differ only in their chance draws (mouse 0 has the draws of
+    ``run(..., seed=seed)``)."""
+    from .cohort import simulate_cohort  # cohorts import the solvers' heavier engines: only when asked for
+
+    cohort = simulate_cohort(replace(scenario, variability={}), n, seed)
+    return FateOdds({fate: int((cohort.fates == fate).sum()) for fate in FATES}, n, seed)
 
 
 def compare(
@@ -113,10 +156,13 @@ def compare(
     initial: Mapping[str, Any] | None = None,
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
+    chance: bool | None = None,
+    seed: int = 0,
     names: Mapping[str, str] = ARGUMENTS,
     **treatment: Any,
 ) -> Comparison:
-    """Run several scenarios with the same changes (see ``run``); results in the given order.
+    """Run several scenarios with the same changes (see ``run``; with chance, each arm is one mouse of ``seed``);
+    results in the given order.
 
     Two arms never share a name: a clash is resolved by the name or path given
     for each, then by numbering.
@@ -128,10 +174,11 @@ def compare(
     """
     if isinstance(scenarios, (str, Path, Scenario)) or not isinstance(scenarios, Sequence) or not scenarios:
         raise InputError(f"scenarios must be a non-empty list of scenario names, files or Scenarios, not {scenarios!r:.60}")
-    prepared = [prepare(s, days=days, parameters=parameters, initial=initial, names=names, **_treatment(treatment))
-                for s in scenarios]
+    prepared = [prepare(s, days=days, parameters=parameters, initial=initial, chance=chance, names=names,
+                        **_treatment(treatment)) for s in scenarios]
+    seed = check_seed(seed, names["seed"])
     labels = [s.name if isinstance(s, Scenario) else str(s) for s in scenarios]
-    return Comparison(tuple(solve(s, rtol=rtol, atol=atol) for s in distinct_names(prepared, labels)))
+    return Comparison(tuple(solve(s, rtol=rtol, atol=atol, seed=seed) for s in distinct_names(prepared, labels)))
 
 
 def _treatment(given: Mapping[str, Any]) -> dict[str, Any]:

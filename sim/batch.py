@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import LSODA
 
+from . import chance
 from .errors import InputError, SolverError
 from .scenarios import Scenario
 
@@ -61,7 +62,8 @@ def solve_batch(
     *,
     rtol: float = BATCH_RTOL,
     atol: float = BATCH_ATOL,
-) -> tuple[np.ndarray, np.ndarray]:
+    keys: np.ndarray | None = None,
+) -> BatchOutcome:
     """Integrate ``scenario`` for a batch of mice with per-mouse parameter values.
 
     Parameters
@@ -70,6 +72,8 @@ def solve_batch(
         Shared model, schedule, initial state and parameter defaults.
     varied : mapping of str to ndarray, shape (n,)
         Per-mouse values of some parameters (in their units); all arrays the same length.
+    keys : ndarray of uint64, shape (n,), optional
+        Each mouse's chance key (``sim.chance.mouse_keys``); needed when ``scenario.chance`` is on.
 
     Returns
     -------
@@ -84,6 +88,7 @@ def solve_batch(
                for state, parameter in ((model.detection_state, model.detection_parameter),
                                         (model.endpoint_state, model.endpoint_parameter)) if state is not None]
     days = [np.where(initial[index] >= threshold, 0.0, np.nan) for index, threshold in watched]
+    bone = Bones.start(scenario, base, initial, keys)
 
     y = initial.T.ravel()  # mouse by mouse: [mouse0 states..., mouse1 states..., ...]
     steps = 0
@@ -94,33 +99,128 @@ def solve_batch(
             i = names.index(jump.state)
             by_state[i] = by_state[i] * jump.scale + jump.add
         params = scenario.schedule.parameters_at(start, base)
-
-        def fun(t, flat, params=params):
-            with np.errstate(all="ignore"):  # overflow is reported below, as one error instead of warnings
-                return model.rhs(t, flat.reshape(n, n_states).T, params).T.ravel()
-
-        solver = LSODA(fun, start, y, stop, rtol=rtol, atol=atol, lband=n_states - 1, uband=n_states - 1,
-                       jac=_banded_jacobian(model, n, params))
-        while solver.status == "running":
-            before = [solver.y[index::n_states].copy() for index, _ in watched]
-            steps += 1
-            if steps > MAX_STEPS or not np.all(np.isfinite(solver.y)):
-                what = f"more than {MAX_STEPS:,} solver steps" if steps > MAX_STEPS else "the equations overflowed"
-                raise InputError(f"{scenario.name}: stopped near day {solver.t:.4g}: {what}; a parameter of some mice is "
-                                 "probably extreme (check the --set values and the variability)")
-            message = solver.step()
-            if solver.status == "failed":
-                raise SolverError(f"{scenario.name}: batch solver failed near day {solver.t:g}: {message}")
-            for (index, threshold), day, previous in zip(watched, days, before):
-                crossing = np.isnan(day) & (previous < threshold) & (solver.y[index::n_states] >= threshold)
-                if crossing.any():
-                    day[crossing] = _crossing_days(solver, index, n_states, np.flatnonzero(crossing), threshold)
-        y = solver.y.copy()
+        begin = start
+        while begin < stop:  # a chance update that changes some mouse's bone burden restarts here
+            fun = bone.holding(_stacked_rhs(model, n, params))
+            solver = LSODA(fun, begin, y, stop, rtol=rtol, atol=atol, lband=n_states - 1, uband=n_states - 1,
+                           jac=bone.holding_jacobian(_banded_jacobian(model, n, params)))
+            changed = None
+            while solver.status == "running" and changed is None:
+                before = [solver.y[index::n_states].copy() for index, _ in watched]
+                steps += 1
+                if steps > MAX_STEPS or not np.all(np.isfinite(solver.y)):
+                    what = f"more than {MAX_STEPS:,} solver steps" if steps > MAX_STEPS else "the equations overflowed"
+                    raise InputError(f"{scenario.name}: stopped near day {solver.t:.4g}: {what}; a parameter of some mice "
+                                     "is probably extreme (check the --set values and the variability)")
+                message = solver.step()
+                if solver.status == "failed":
+                    raise SolverError(f"{scenario.name}: batch solver failed near day {solver.t:g}: {message}")
+                changed = bone.first_change(solver.dense_output(), solver.t_old, solver.t, params)
+                end_state = solver.y if changed is None else changed[1]
+                for (index, threshold), day, previous in zip(watched, days, before):
+                    crossing = np.isnan(day) & (previous < threshold) & (end_state[index::n_states] >= threshold)
+                    if crossing.any():
+                        day[crossing] = _crossing_days(solver, index, n_states, np.flatnonzero(crossing), threshold)
+            if changed is None:
+                y, begin = solver.y.copy(), stop
+            else:
+                begin, _, y = changed
     metastasis_day = days[0]
     endpoint_day = days[1] if len(days) > 1 else np.full(n, np.nan)
     culled_first = endpoint_day < metastasis_day  # False where either is NaN
     metastasis_day[culled_first] = np.nan
     return BatchOutcome(metastasis_day, endpoint_day, y.reshape(n, n_states).T.copy())
+
+
+def _stacked_rhs(model, n: int, params: Mapping[str, np.ndarray]):
+    """The right-hand side of all mice, stacked mouse by mouse."""
+    n_states = len(model.states)
+
+    def fun(t, flat):
+        with np.errstate(all="ignore"):  # overflow is reported by solve_batch, as one error instead of warnings
+            return model.rhs(t, flat.reshape(n, n_states).T, params).T.ravel()
+
+    return fun
+
+
+class Bones:
+    """The chance state of a batch (see ``sim.chance``): which mice's bone burdens are counted, and their keys.
+
+    Without chance (the mean-field view) it does nothing.
+    """
+
+    def __init__(self, model, index: int | None, counted: np.ndarray, keys: np.ndarray, limit: np.ndarray):
+        self.model, self.index, self.counted, self.keys, self.limit = model, index, counted, keys, limit
+        self.n_states = len(model.states)
+
+    @classmethod
+    def start(cls, scenario: Scenario, params: Mapping[str, np.ndarray], initial: np.ndarray,
+              keys: np.ndarray | None) -> Bones:
+        """The bones of mice starting at ``initial`` (n_states, n), their small burdens made whole cells."""
+        model, n = scenario.model, initial.shape[1]
+        if not scenario.chance:
+            return cls(model, None, np.zeros(n, bool), np.zeros(n, np.uint64), np.full(n, np.inf))
+        if keys is None or len(keys) != n:
+            raise ValueError("a batch with chance needs one key per mouse")
+        index = model.state_names.index(model.chance_state)
+        limit = np.broadcast_to(np.asarray(params["chance_limit"], float), (n,))
+        counted = initial[index] < 0.5 * limit
+        initial[index] = np.where(counted, chance.whole_cells(initial[index], keys, 0), initial[index])
+        return cls(model, index, counted, np.asarray(keys, np.uint64), limit)
+
+    @property
+    def counting(self) -> bool:
+        return self.index is not None
+
+    def holding(self, fun):
+        """``fun`` with counted burdens held still between chance updates."""
+        if not self.counted.any():
+            return fun
+        rows = np.flatnonzero(self.counted) * self.n_states + self.index
+
+        def held(t, flat):
+            rates = fun(t, flat)
+            rates[rows] = 0.0
+            return rates
+
+        return held
+
+    def holding_jacobian(self, jac):
+        """The banded Jacobian ``jac`` with the rows of held burdens zero."""
+        if jac is None or not self.counted.any():
+            return jac
+        band = self.n_states - 1
+        held_rows = np.flatnonzero(self.counted) * self.n_states + self.index
+
+        def held(t, flat):
+            packed = jac(t, flat)
+            for offset in range(-band, band + 1):  # element (row, row + offset) sits at packed[band - offset, row + offset]
+                columns = held_rows + offset
+                inside = (columns >= 0) & (columns < packed.shape[1])
+                packed[band - offset, columns[inside]] = 0.0
+            return packed
+
+        return held
+
+    def first_change(self, dense, t_old: float, t: float, params) -> tuple[float, np.ndarray, np.ndarray] | None:
+        """The first chance update in (t_old, t] that changes some mouse: (its day, all states just before it,
+        and just after it), stacked mouse by mouse; None if no update changes any."""
+        if not self.counting:
+            return None
+        for k in range(chance.next_update(t_old), int(np.floor(t / chance.INTERVAL + 1e-9)) + 1):
+            day = k * chance.INTERVAL
+            flat = dense(day)
+            states = flat.reshape(-1, self.n_states).T
+            arrivals, birth, death = self.model.colony_rates(day, states, params)
+            burden, counted = chance.update(states[self.index], self.counted, arrivals, birth, death, self.limit,
+                                            self.keys, k)
+            moved = (burden != states[self.index]) | (counted != self.counted)
+            if moved.any():
+                after = flat.copy()
+                after[self.index::self.n_states] = burden
+                self.counted = counted
+                return day, flat, after
+        return None
 
 
 def _banded_jacobian(model, n: int, params: Mapping[str, np.ndarray]):

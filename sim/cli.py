@@ -77,6 +77,13 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     treatment.add_argument("--deplete", action="append", default=[], metavar="nk|cd8:START-STOP",
                            help="deplete NK or CD8+ cells with antibody from day START to STOP (repeatable); 'none' "
                                 "removes the scenario's depletions")
+    view = parser.add_argument_group("chance in the bone (irf7 model)")
+    either = view.add_mutually_exclusive_group()
+    either.add_argument("--chance", action="store_true",
+                        help="count a small bone burden cell by cell, its cells arriving, dividing and dying at random")
+    either.add_argument("--mean-field", action="store_true",
+                        help="follow the bone burden with the ODEs alone (fractions of a cell included)")
+    view.add_argument("--seed", default="0", help="seed of the mouse's chance draws (default 0)")
     parser.add_argument("--rtol", default=str(DEFAULT_RTOL), help=f"relative tolerance (default {DEFAULT_RTOL:g})")
     parser.add_argument("--atol", default=str(DEFAULT_ATOL), help=f"absolute tolerance (default {DEFAULT_ATOL:g})")
     parser.add_argument("--plot", metavar="PATH", help="save the figure (.png, .svg or .pdf)")
@@ -108,9 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = _command(commands, "run", "run one scenario and say what happened, in sentences computed from the run",
                    ["tumorsim run irf7-restored", "tumorsim run irf7-silenced --surgery none",
                     "tumorsim run irf7-silenced --dose 1e5 --dose-start 7", "tumorsim run irf7-restored --deplete nk:0-60",
-                    "tumorsim run irf7-restored --set cd8_kill_max=0.3 --csv course.csv --plot course.png"])
+                    "tumorsim run irf7-restored --set cd8_kill_max=0.3 --csv course.csv --plot course.png",
+                    "tumorsim run ifn-dosed --chance --seed 3"])
     run.add_argument("scenario", help="scenario name or TOML file")
     _add_run_options(run)
+    run.add_argument("--replicates", default=str(api.REPLICATES),
+                     help=f"with chance: also solve this many mice with other draws, to say how likely each fate is "
+                          f"(default {api.REPLICATES}; 0: none)")
     run.add_argument("--csv", metavar="PATH", help="write the time course: a time column, then one per state (units in "
                      "the headers); the run's parameters go beside it in PATH.meta.json")
     run.add_argument("--every", metavar="DAYS|solver", help="rows of --csv every DAYS days (default 1), or 'solver' for "
@@ -350,6 +361,8 @@ def _changes(args: argparse.Namespace) -> dict:
         "dose_count": args.dose_count, "deplete": args.deplete,
         "rtol": _positive(args.rtol, "--rtol", below_one=True),
         "atol": _positive(args.atol, "--atol"),
+        "chance": True if args.chance else False if args.mean_field else None,
+        "seed": args.seed,
         "names": FLAGS,
     }
 
@@ -366,7 +379,7 @@ def _csv_every(raw: str | None, csv: str | None) -> float | None:
 def _run(args: argparse.Namespace) -> str:
     _check_outputs(args)
     every = _csv_every(args.every, args.csv)
-    result = api.run(args.scenario, **_changes(args))
+    result = api.run(args.scenario, replicates=args.replicates, **_changes(args))
     table = None
     if args.csv:
         table = result if every is None else result.on_grid(every)

@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from . import kernel
+from . import chance, kernel
 from .batch import BATCH_ATOL, BATCH_RTOL, solve_batch
+from .checks import check_seed, check_size
 from .errors import InputError
 from .fileio import Output, table_outputs, write_all
 from .parallel import check_workers, run_all
@@ -42,49 +43,18 @@ MAX_MICE = 2_000_000
 more, run several cohorts with different seeds (each arm's mice are independent draws)."""
 
 
-def default_chunk(n: int) -> int:
-    """Mice per system: halves of small cohorts (so both cores work), at most MAX_CHUNK.
-
-    Depends on n only, so the same cohort gives the same numbers on any machine.
-    """
-    return min(MAX_CHUNK, max(MIN_CHUNK, math.ceil(n / 2)))
-
-
-def check_size(n: Any, flag: str = "--n", maximum: int | None = None, what: str = "") -> int:
-    """Return ``n`` as a whole number from 1 to ``maximum``, else raise InputError naming ``flag``.
-
-    ``what`` says, in the error, what the limit protects and how to go beyond it.
-    """
-    value = _whole_number(n)
-    if value is None or value < 1:
-        raise InputError(f"{flag} must be a whole number >= 1, not {n!r:.40}")
-    if maximum is not None and value > maximum:
-        raise InputError(f"{flag} = {value:,} is more than {maximum:,}{what}")
-    return value
-
-
 def check_mice(n: Any, flag: str = "--n") -> int:
     """``n`` as a cohort size from 1 to MAX_MICE, else InputError naming ``flag``."""
     return check_size(n, flag, MAX_MICE, ", the most mice one cohort may have (about 10 minutes on 2 cores); run "
                                          "several cohorts with different seeds instead")
 
 
-def check_seed(seed: Any, flag: str = "--seed") -> int:
-    """Return ``seed`` as a whole number >= 0, else raise InputError naming ``flag``."""
-    value = _whole_number(seed)
-    if value is None:
-        raise InputError(f"{flag} must be a whole number >= 0, not {seed!r}")
-    return value
+def default_chunk(n: int) -> int:
+    """Mice per system: halves of small cohorts (so both cores work), at most MAX_CHUNK.
 
-
-def _whole_number(raw: Any) -> int | None:
-    """``raw`` as a non-negative int if it is one (int or plain ASCII digits), else None."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, (int, np.integer)):
-        return int(raw) if raw >= 0 else None
-    text = str(raw).strip()
-    return int(text) if text.isascii() and text.isdigit() else None
+    Depends on n only, so the same cohort gives the same numbers on any machine.
+    """
+    return min(MAX_CHUNK, max(MIN_CHUNK, math.ceil(n / 2)))
 
 
 def parameter_stream(seed: int, group: str, name: str) -> np.random.Generator:
@@ -282,13 +252,13 @@ def choose_engine(engine: str, scenario: Scenario, option: str = "engine") -> st
 
 
 def _solve_chunk(scenario: Scenario, chunk: dict[str, np.ndarray], rtol: float | None, atol: float | None,
-                 engine: str = "numpy", threads: int = 1) -> np.ndarray:
-    """Metastasis and endpoint days, shape (2, mice), of one chunk of mice [day]."""
+                 engine: str = "numpy", threads: int = 1, keys: np.ndarray | None = None) -> np.ndarray:
+    """Metastasis and endpoint days, shape (2, mice), of one chunk of mice [day]; ``keys``: their chance keys."""
     if engine == "compiled":
         days = kernel.solve(scenario, chunk, rtol=rtol or kernel.KERNEL_RTOL, atol=atol or kernel.KERNEL_ATOL,
-                            threads=threads)
+                            threads=threads, keys=keys)
         return np.stack(days)
-    outcome = solve_batch(scenario, chunk, rtol=rtol or BATCH_RTOL, atol=atol or BATCH_ATOL)
+    outcome = solve_batch(scenario, chunk, rtol=rtol or BATCH_RTOL, atol=atol or BATCH_ATOL, keys=keys)
     return np.stack([outcome.metastasis_day, outcome.endpoint_day])
 
 
@@ -354,11 +324,14 @@ def simulate_cohort(
     if not sampled:  # nothing varies: every mouse is the same, but still solved as a batch
         sampled = {"inoculum": np.full(n, scenario.parameters["inoculum"].value)}
     engine = choose_engine(engine, scenario)
+    # each mouse's chance draws follow from the seed, the arm and its index alone, however the mice are split
+    keys = chance.mouse_keys(seed, scenario.name, np.arange(n)) if scenario.chance else None
     if engine == "compiled" and executor is None:  # mice are independent: threads over all of them, no chunks
-        days = _solve_chunk(scenario, sampled, rtol, atol, engine, workers or os.cpu_count() or 1)
+        days = _solve_chunk(scenario, sampled, rtol, atol, engine, workers or os.cpu_count() or 1, keys)
         return Cohort(scenario=scenario, seed=seed, sampled=sampled, metastasis_day=days[0], endpoint_day=days[1])
     size = chunk_size or default_chunk(n)
-    chunks = [{k: v[s:s + size] for k, v in sampled.items()} for s in range(0, n, size)]
-    days = np.concatenate(run_all(_solve_chunk, [(scenario, c, rtol, atol, engine) for c in chunks], workers=workers,
-                                  executor=executor), axis=1)
+    starts = range(0, n, size)
+    chunks = [{k: v[s:s + size] for k, v in sampled.items()} for s in starts]
+    jobs = [(scenario, c, rtol, atol, engine, 1, None if keys is None else keys[s:s + size]) for s, c in zip(starts, chunks)]
+    days = np.concatenate(run_all(_solve_chunk, jobs, workers=workers, executor=executor), axis=1)
     return Cohort(scenario=scenario, seed=seed, sampled=sampled, metastasis_day=days[0], endpoint_day=days[1])

@@ -103,7 +103,7 @@ def equations_source(model: Model | str) -> tuple[str, bool]:
     zero, stays zero (its rate vanishes there).
     """
     from .models import get_model
-    from .symbolic import _sympy, formulas
+    from .symbolic import _sympy, colony_formulas, formulas
 
     sympy = _sympy()
     model = get_model(model) if isinstance(model, str) else model
@@ -112,6 +112,15 @@ def equations_source(model: Model | str) -> tuple[str, bool]:
     states = {s: sympy.Symbol(f"s_{s.name}", real=True) for s in traced.states}
     params = {p: sympy.Symbol(f"p_{name}", real=True) for name, p in traced.parameters.items()}
     rates = [rate.xreplace({**states, **params}) for rate in traced.rates]
+    chance_state = -1 if model.chance_state is None else model.state_names.index(model.chance_state)
+    colony = [sympy.Float(0.0)] * 3
+    if chance_state >= 0:
+        # a burden counted by chance is held still between chance updates: its rate is multiplied by a last
+        # parameter column, 1 (moving) or 0 (held), which the integrator sets per mouse
+        moves = sympy.Symbol("chance_moves", real=True)
+        params[moves] = sympy.Symbol("p_chance_moves", real=True)
+        rates[chance_state] = params[moves] * rates[chance_state]
+        colony = [rate.xreplace({**states, **params}) for rate in colony_formulas(model)]
     jac = sympy.Matrix(rates).jacobian(list(states.values()))
     n = len(states)
     absorbing = False
@@ -132,6 +141,7 @@ def equations_source(model: Model | str) -> tuple[str, bool]:
     unpack += [f"    {k} = derived[slot, {i}]" for i, k in enumerate(hoist.symbols)] + unpack_params  # unused loads compile away
     lines = [
         f"N_STATES = {n}",
+        f"CHANCE_STATE = {chance_state}",
         f"N_DERIVED = {max(1, len(hoist.symbols))}",
         f"N_CALLS = {len(calls.symbols)}",
         f"ENDPOINT_ABSORBING = {absorbing}",
@@ -155,6 +165,13 @@ def equations_source(model: Model | str) -> tuple[str, bool]:
         f'    """d(state)/dt of model {model.name!r} at row src, with the library calls of row CALLS, into row dst."""',
         *unpack, *[f"    {c} = w[slot, CALLS, {i}]" for i, c in enumerate(calls.symbols)],
         *_assignments(sympy, printer, [(f"w[slot, dst, {i}]", rate) for i, rate in enumerate(rates)]),
+        "",
+        "",
+        "@njit(**JIT)",
+        "def colony_rates(w, slot, src, p, out):",
+        f'    """Arrivals, birth and death per cell of the chance state of model {model.name!r} at row src, into out[slot]."""',
+        *unpack[:n], *unpack_params,
+        *_assignments(sympy, printer, [(f"out[slot, {i}]", rate) for i, rate in enumerate(colony)]),
         "",
         "",
         "@njit(**JIT)",
@@ -333,7 +350,8 @@ def _warm_up(module) -> None:
     out = np.zeros((1, 4))
     module.solve_mice(0, 1, np.ones((1, n)), params, np.array([[np.inf, np.inf]]), np.array([0.0, 1.0]),
                       np.full((1, 1), -1, np.int64), np.zeros((1, 1)), np.zeros(0, np.int64), np.zeros(0, np.int64),
-                      np.zeros(0), np.zeros(0), -1, -1, False, KERNEL_RTOL, KERNEL_ATOL, 0, 10, out)
+                      np.zeros(0), np.zeros(0), -1, -1, False, KERNEL_RTOL, KERNEL_ATOL, 0, 10, False,
+                      np.zeros(1, np.uint64), np.ones(1), out)
 
 
 def solve(
@@ -344,6 +362,7 @@ def solve(
     atol: float = KERNEL_ATOL,
     threads: int = 1,
     method: str = "auto",
+    keys: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Metastasis and endpoint days of mice of ``scenario``, each integrated on its own.
 
@@ -359,6 +378,8 @@ def solve(
         Threads integrating mice at once (the kernel releases the GIL).
     method : str
         "auto" (explicit, switching to implicit where a mouse is stiff), "explicit" or "implicit".
+    keys : ndarray of uint64, shape (n,), optional
+        Each mouse's chance key (``sim.chance.mouse_keys``); needed when ``scenario.chance`` is on.
 
     Returns
     -------
@@ -375,9 +396,13 @@ def solve(
     module = compiled(model.name)
     names = list(formulas(model).parameters)
     n, values = mouse_values(scenario, varied)
-    params = np.empty((n, len(names)))
+    params = np.ones((n, len(names) + 1))  # the last column: 1 while the chance state moves (see the template)
     for column, name in enumerate(names):
         params[:, column] = values[name]
+    if scenario.chance and (keys is None or len(keys) != n):
+        raise ValueError("a cohort with chance needs one key per mouse")
+    keys = np.zeros(n, np.uint64) if keys is None else np.ascontiguousarray(keys, np.uint64)
+    limits = np.broadcast_to(np.asarray(values.get("chance_limit", np.inf), float), (n,)).copy()
     initial = np.ascontiguousarray(initial_states(scenario, values, n).T)
     thresholds = np.empty((n, 2))
     thresholds[:, 0] = values[model.detection_parameter]
@@ -391,7 +416,8 @@ def solve(
 
     def run(first: int, last: int) -> None:
         module.solve_mice(first, last, initial, params, thresholds, *schedule, states.index(model.detection_state),
-                          endpoint, absorbing, float(rtol), float(atol), METHODS[method], MAX_STEPS_PER_MOUSE, out)
+                          endpoint, absorbing, float(rtol), float(atol), METHODS[method], MAX_STEPS_PER_MOUSE,
+                          bool(scenario.chance), keys, limits, out)
 
     blocks = [(s, min(s + _BLOCK, n)) for s in range(0, n, _BLOCK)]
     if threads <= 1 or len(blocks) == 1:

@@ -17,6 +17,7 @@ from .version import __version__
 
 if TYPE_CHECKING:
 
+    from .odds import FateOdds
     from .scenarios import Scenario
 
 
@@ -56,7 +57,10 @@ class Result:
         Day the primary tumour reached the humane endpoint and the mouse was
         culled [day]; the time course ends there. None if never reached.
     solver : dict
-        Method, tolerances and effort of the integration.
+        Method, tolerances and effort of the integration (with chance on, also ``chance`` and the ``seed``).
+    odds : FateOdds or None
+        With chance on: the fates of replicate mice with the same parameters and other draws (this run is the
+        first), so how likely each fate is; None otherwise.
 
     Examples
     --------
@@ -74,6 +78,7 @@ class Result:
     metastasis_day: float | None
     solver: dict[str, Any]
     endpoint_day: float | None = None
+    odds: FateOdds | None = None
     version: str = field(default=__version__)
 
     @property
@@ -152,6 +157,7 @@ class Result:
             "scenario_file": str(self.scenario.source),
             "changes": list(self.scenario.changes),
             "solver": self.solver,
+            "odds": None if self.odds is None else self.odds.to_dict(),
             "version": self.version,
         }
 
@@ -184,7 +190,7 @@ class Result:
         from .solver import solve
 
         return solve(self.scenario, rtol=self.solver["rtol"], atol=self.solver["atol"], every=every,
-                     method=self.solver["method"])
+                     method=self.solver["method"], seed=self.solver.get("seed", 0))
 
     def to_dataframe(self):
         """The time course as a pandas DataFrame: a ``time`` column [day], then one per state.

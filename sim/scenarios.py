@@ -34,16 +34,18 @@ PARAMETER_DIR = DATA / "parameters"
 MAX_DAYS = 36_500.0
 """Longest follow-up: a century, far beyond any mouse or patient; more is a typo that would keep the solver busy."""
 
-ARGUMENTS = {"parameters": "parameters", "initial": "initial", "days": "days", "surgery": "surgery", "dose": "dose",
+ARGUMENTS = {"chance": "chance", "seed": "seed", "replicates": "replicates",
+             "parameters": "parameters", "initial": "initial", "days": "days", "surgery": "surgery", "dose": "dose",
              "dose_start": "dose_start", "dose_every": "dose_every", "dose_count": "dose_count", "deplete": "deplete"}
 """How errors name the changes a run takes (``Scenario.with_changes``, ``sim.treatments``): by the Python arguments ..."""
-FLAGS = {"parameters": "--set", "initial": "--init", "days": "--days", "surgery": "--surgery", "dose": "--dose",
+FLAGS = {"chance": "--chance/--mean-field", "seed": "--seed", "replicates": "--replicates",
+         "parameters": "--set", "initial": "--init", "days": "--days", "surgery": "--surgery", "dose": "--dose",
          "dose_start": "--dose-start", "dose_every": "--dose-every", "dose_count": "--dose-count", "deplete": "--deplete"}
 """... or, for the command line, by its flags."""
 
 _KEYS = {
     "name", "description", "mirrors", "notice", "model", "parameter_file", "tumor_line", "host",
-    "days", "parameters", "initial", "schedule", "variability",
+    "days", "parameters", "initial", "schedule", "variability", "chance",
 }
 
 
@@ -67,6 +69,10 @@ class Scenario:
         Initial values set explicitly; other states start at the model's default.
     variability : dict
         Inter-animal spread of parameters, for virtual cohorts.
+    chance : bool
+        True: a small bone burden is whole cells that arrive, divide and die by chance (``sim.chance``), so a
+        mouse's fate depends on its draws; False: the mean-field view, the ODEs alone. Only for models with a
+        ``chance_state``.
     origin : Scenario or None
         The scenario as shipped (or as written in the user's file) that this one
         changes; None when this one is exactly that. ``changes`` lists the
@@ -89,6 +95,7 @@ class Scenario:
     schedule_entries: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
     initial_overrides: Mapping[str, float] = field(default_factory=dict, repr=False)
     variability: Mapping[str, Variability] = field(default_factory=dict, repr=False)
+    chance: bool = False
     origin: Scenario | None = field(default=None, repr=False, compare=False)
 
     @cached_property
@@ -123,6 +130,7 @@ class Scenario:
         name: str | None = None,
         description: str | None = None,
         variability: Mapping[str, float] | None = None,
+        chance: bool | None = None,
         where: str | None = None,
         names: Mapping[str, str] = ARGUMENTS,
     ) -> Scenario:
@@ -130,7 +138,8 @@ class Scenario:
 
         Initial states not given explicitly are recomputed from the new parameters;
         ``schedule`` replaces the whole list of ``[[schedule]]`` entries;
-        ``variability`` sets log-normal spreads (sigma) by parameter name. Errors
+        ``variability`` sets log-normal spreads (sigma) by parameter name; ``chance``
+        switches chance in the bone on or off (see the class). Errors
         name the changes by ``names`` (``ARGUMENTS``, or ``FLAGS`` for the command
         line), the parameters by ``where`` if given.
         """
@@ -151,6 +160,7 @@ class Scenario:
             description=self.description if description is None else description,
             variability=_variability(self.variability, variability or {}, self.parameters, Path(where),
                                      "set by user"),
+            chance=self.chance if chance is None else _checked_chance(chance, self.model, names.get("chance", "chance")),
             origin=self.origin or self,
         )
         changed.schedule  # noqa: B018 - build now, so a bad entry is reported here
@@ -160,6 +170,8 @@ class Scenario:
 def differences(origin: Scenario, changed: Scenario) -> list[str]:
     """What ``changed`` does differently from ``origin``, one plain phrase each (names and texts are not compared)."""
     found = []
+    if changed.chance != origin.chance:
+        found.append(f"{_view(changed.chance)} (was {_view(origin.chance)})")
     if changed.days != origin.days:
         found.append(f"follow-up {changed.days:g} days (was {origin.days:g})")
     for key, label in (("tumor_line", "tumour line"), ("host", "host")):
@@ -183,6 +195,19 @@ def differences(origin: Scenario, changed: Scenario) -> list[str]:
               for name, spread in changed.variability.items()
               if name not in origin.variability or spread.sigma != origin.variability[name].sigma]
     return found
+
+
+def _view(chance: bool) -> str:
+    return "chance in the bone" if chance else "mean-field bone burden"
+
+
+def _checked_chance(raw: Any, model: Model, what: str) -> bool:
+    """``raw`` as the chance switch: True or False, and True only for a model with a chance state."""
+    if not isinstance(raw, bool):
+        raise InputError(f"{what} must be true or false, not {raw!r:.40}")
+    if raw and model.chance_state is None:
+        raise InputError(f"{what}: model '{model.name}' has no bone burden left to chance; only the irf7 model has")
+    return raw
 
 
 def is_shipped(source: Path) -> bool:
@@ -274,6 +299,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         schedule_entries=tuple(schedule_entries),
         initial_overrides=initial_overrides,
         variability=_variability(defaults.variability, _table(data, "variability", where), params, path),
+        chance=_checked_chance(data.get("chance", False), model, f"{where}: 'chance'"),
         origin=origin,
     )
     scenario.schedule  # noqa: B018 - build now, so a bad entry is reported on loading

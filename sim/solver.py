@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from . import chance
 from .errors import InputError, SolverError
 from .result import Result, time_grid
 from .scenarios import Scenario
@@ -46,6 +47,7 @@ def solve(
     atol: float = DEFAULT_ATOL,
     every: float | None = None,
     method: str = DEFAULT_METHOD,
+    seed: int = 0,
 ) -> Result:
     """Integrate ``scenario`` over its follow-up.
 
@@ -60,6 +62,8 @@ def solve(
         by default every solver step is reported.
     method : str
         A ``solve_ivp`` method.
+    seed : int
+        Seed of the mouse's chance draws (used when ``scenario.chance`` is on).
 
     Returns
     -------
@@ -67,13 +71,13 @@ def solve(
     """
     rtol, atol = _check_options(rtol, atol, every, scenario.days)
     try:
-        return _solve(scenario, rtol, atol, every, method)
+        return _solve(scenario, rtol, atol, every, method, seed)
     except _OverBudget as exc:
         raise InputError(f"{scenario.name}: stopped: {exc}; an initial state or parameter is probably extreme "
                          "(check the changed initial states and parameters, or loosen the tolerances rtol/atol)") from None
 
 
-def _solve(scenario: Scenario, rtol: float, atol: float, every: float | None, method: str) -> Result:
+def _solve(scenario: Scenario, rtol: float, atol: float, every: float | None, method: str, seed: int) -> Result:
     model = scenario.model
     names = model.state_names
     base = scenario.parameters.values_dict()
@@ -86,8 +90,9 @@ def _solve(scenario: Scenario, rtol: float, atol: float, every: float | None, me
     endpoint_day = 0.0 if endpoint is not None and endpoint(0.0, y) >= 0 else None
     events = [e for e in (crossing, endpoint) if e is not None]
     grid = None if every is None else time_grid(scenario.days, every)
+    bone = Bone.start(scenario, y, seed)
 
-    times, values, worst_negative, evaluations = [], [], 0.0, 0
+    times, values, worst_negative, evaluations, restarts = [], [], 0.0, 0, 0
     budget = budgeted(model.rhs)  # one budget for the whole run, over all its segments
     cuts = scenario.schedule.breakpoints(scenario.days)
     for start, stop in zip(cuts[:-1], cuts[1:]):
@@ -96,42 +101,117 @@ def _solve(scenario: Scenario, rtol: float, atol: float, every: float | None, me
         for jump in scenario.schedule.jumps_at(start):
             i = names.index(jump.state)
             y[i] = y[i] * jump.scale + jump.add
-        coords = Coordinates(np.array([name in model.log_states for name in names]) & (y > 0))
-        sol = solve_ivp(
-            coords.wrap(budget), (start, stop), coords.to_solver(y), method=method, rtol=rtol, atol=atol,
-            args=(scenario.schedule.parameters_at(start, base),), events=[coords.wrap_event(e) for e in events] or None,
-            dense_output=grid is not None,
-        )
-        if not sol.success:
-            raise SolverError(f"{scenario.name}: solver failed on days {start:g}-{stop:g}: {sol.message}")
-        evaluations += sol.nfev
-        found = dict(zip(events, sol.t_events or []))
-        if detection_day is None and len(found.get(crossing, ())):
-            detection_day = float(found[crossing][0])
-        if len(found.get(endpoint, ())):
-            endpoint_day = float(found[endpoint][0])
-            stop = endpoint_day
-        worst_negative = min(worst_negative, float(sol.y[~coords.log].min(initial=0.0)))
-        if grid is None:
-            times.append(sol.t)
-            values.append(coords.to_states(sol.y))
-        else:
-            last = stop == cuts[-1] or stop == endpoint_day  # the run's end: include a grid day falling on it
-            inside = grid[(grid >= start) & ((grid < stop) | (last & (grid <= stop)))]
-            times.append(inside)
-            values.append(coords.to_states(sol.sol(inside)) if inside.size else np.empty((len(names), 0)))
-        y = coords.to_states(sol.y[:, -1])
+        params = scenario.schedule.parameters_at(start, base)
+        begin = start
+        while begin < stop and endpoint_day is None:  # a chance update that changes the bone burden restarts here
+            coords = Coordinates(np.array([name in model.log_states for name in names]) & (y > 0))
+            sol = solve_ivp(
+                coords.wrap(bone.holding(budget)), (begin, stop), coords.to_solver(y), method=method, rtol=rtol,
+                atol=atol, args=(params,), events=[coords.wrap_event(e) for e in events] or None,
+                dense_output=grid is not None or bone.counting,
+            )
+            if not sol.success:
+                raise SolverError(f"{scenario.name}: solver failed on days {begin:g}-{stop:g}: {sol.message}")
+            evaluations += sol.nfev
+            end = float(sol.t[-1])
+            changed = bone.first_change(sol.sol, coords.to_states, begin, end, params)
+            if changed is not None:
+                end, y_end = changed
+                restarts += 1
+            found = {e: [t for t in ts if t <= end] for e, ts in zip(events, sol.t_events or [])}
+            if detection_day is None and found.get(crossing):
+                detection_day = float(found[crossing][0])
+            if found.get(endpoint):
+                endpoint_day = end = float(found[endpoint][0])
+            kept = sol.t <= end
+            worst_negative = min(worst_negative, float(sol.y[~coords.log][:, kept].min(initial=0.0)))
+            if grid is None:
+                times.append(sol.t[kept])
+                values.append(coords.to_states(sol.y[:, kept]))
+                if changed is not None:  # the state just before the chance update, then the run goes on from after it
+                    times.append(np.array([end]))
+                    values.append(coords.to_states(sol.sol(end))[:, None])
+            else:
+                last = end == cuts[-1] or end == endpoint_day  # the run's end: include a grid day falling on it
+                inside = grid[(grid >= begin) & ((grid < end) | (last & (grid <= end)))]
+                times.append(inside)
+                values.append(coords.to_states(sol.sol(inside)) if inside.size else np.empty((len(names), 0)))
+            y = y_end if changed is not None else coords.to_states(sol.y[:, -1])
+            begin = end
 
     if worst_negative < -NEGATIVE_SLACK * atol:
         raise SolverError(f"{scenario.name}: a state went negative ({worst_negative:.3g}); tighten the tolerances (rtol/atol)")
+    solver = {"method": method, "rtol": rtol, "atol": atol, "rhs_evaluations": evaluations, "segments": len(cuts) - 1}
+    if scenario.chance:
+        solver.update(chance=True, seed=seed, chance_restarts=restarts)
     return Result(
         scenario=scenario,
         time=np.concatenate(times),
         values=np.maximum(np.concatenate(values, axis=1), 0.0),
         metastasis_day=detection_day,
         endpoint_day=endpoint_day,
-        solver={"method": method, "rtol": rtol, "atol": atol, "rhs_evaluations": evaluations, "segments": len(cuts) - 1},
+        solver=solver,
     )
+
+
+class Bone:
+    """The chance state of one run (see ``sim.chance``): whether its burden is counted, and the run's key.
+
+    Without chance (the mean-field view, or a model without a chance state) it does nothing.
+    """
+
+    def __init__(self, model, index: int | None, counted: bool, key: np.ndarray, limit: float):
+        self.model, self.index, self.counted, self.key, self.limit = model, index, counted, key, limit
+
+    @classmethod
+    def start(cls, scenario: Scenario, y: np.ndarray, seed: int) -> Bone:
+        """The bone of a run starting at state ``y`` (its burden made whole cells if small); ``seed`` keys the draws."""
+        model = scenario.model
+        if not scenario.chance:
+            return cls(model, None, False, np.zeros(1, np.uint64), np.inf)
+        index = model.state_names.index(model.chance_state)
+        key = chance.mouse_keys(seed, scenario.name, np.zeros(1))
+        limit = float(scenario.parameters["chance_limit"].value)
+        counted = bool(y[index] < 0.5 * limit)
+        if counted:
+            y[index] = float(chance.whole_cells(np.array([y[index]]), key, 0)[0])
+        return cls(model, index, counted, key, limit)
+
+    @property
+    def counting(self) -> bool:
+        """True when chance updates can change the run (chance is on)."""
+        return self.index is not None
+
+    def holding(self, rhs):
+        """``rhs`` with the counted burden held still between chance updates."""
+        if not self.counted:
+            return rhs
+
+        def held(t, y, *args):
+            dy = rhs(t, y, *args)
+            dy[self.index] = 0.0
+            return dy
+
+        return held
+
+    def first_change(self, dense, to_states, begin: float, end: float, params) -> tuple[float, np.ndarray] | None:
+        """The first chance update in (begin, end] that changes the burden: (its day, the state after it).
+
+        ``to_states(dense(t))`` is the solution on day t. Updates that change nothing are passed over.
+        """
+        if not self.counting:
+            return None
+        for k in range(chance.next_update(begin), int(np.floor(end / chance.INTERVAL + 1e-9)) + 1):
+            day = k * chance.INTERVAL
+            y = to_states(dense(day))
+            arrivals, birth, death = (np.atleast_1d(r) for r in self.model.colony_rates(day, y, params))
+            burden, counted = chance.update(y[self.index:self.index + 1], np.array([self.counted]), arrivals, birth,
+                                            death, np.array([self.limit]), self.key, k)
+            if burden[0] != y[self.index] or bool(counted[0]) != self.counted:
+                y = np.array(y, dtype=float)
+                y[self.index], self.counted = burden[0], bool(counted[0])
+                return day, y
+        return None
 
 
 def solve_ivp(*args, **kwargs):

@@ -146,3 +146,4 @@ def logrank_p(
     result = stats.logrank(censored_data(first, follow_up if first_censor is None else first_censor),
                            censored_data(second, follow_up if second_censor is None else second_censor))
     return None if np.isnan(result.pvalue) else float(result.pvalue)
+

@@ -83,8 +83,28 @@ def formulas(model: Model | str) -> Formulas:
 
 @cache
 def _traced(name: str) -> Formulas:
-    sympy = _sympy()
     model = get_model(name)
+    states, parameters, rates = _trace(model, model.rhs)
+    return Formulas(model.name, states, parameters, rates)
+
+
+def colony_formulas(model: Model | str) -> tuple:
+    """``model.colony_rates`` as sympy expressions in the symbols of ``formulas(model)``: arrivals, birth and
+    death per cell of the chance state (see ``Model.colony_rates``)."""
+    return _traced_colony(model if isinstance(model, str) else model.name)
+
+
+@cache
+def _traced_colony(name: str) -> tuple:
+    model = get_model(name)
+    if model.colony_rates is None:
+        raise InputError(f"model '{name}' has no chance state")
+    return _trace(model, model.colony_rates)[2]
+
+
+def _trace(model: Model, function: Callable) -> tuple[tuple, dict, tuple]:
+    """Call ``function(t, y, p)`` of ``model``'s module on symbols: (state symbols, parameter symbols read, results)."""
+    sympy = _sympy()
     states = tuple(sympy.Symbol(name, real=True) for name in model.state_names)
     parameters: dict[str, object] = {}
 
@@ -95,9 +115,9 @@ def _traced(name: str) -> Formulas:
             symbol = parameters[name] = sympy.Symbol(safe_name(name), real=True)
             return symbol
 
-    rhs = _rebound(model.rhs, _NumpyStandIn(sympy))
-    rates = tuple(sympy.sympify(rate) for rate in rhs(sympy.Symbol("time", real=True), list(states), Symbols()))
-    return Formulas(model.name, states, parameters, rates)
+    traced = _rebound(function, _NumpyStandIn(sympy))
+    results = tuple(sympy.sympify(r) for r in traced(sympy.Symbol("time", real=True), list(states), Symbols()))
+    return states, parameters, results
 
 
 RESERVED = frozenset({"lambda", "pi", "time", "avogadro", "e", "exponentiale", "true", "false", "inf", "infinity",

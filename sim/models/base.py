@@ -58,6 +58,11 @@ class Model:
     dose_state: str | None = None
     dose_volume_parameter: str | None = None
     depletion_parameters: Mapping[str, str] = field(default_factory=dict)
+    #: state that chance moves while it is small (whole cells; see ``sim.chance``), and what moves it:
+    #: ``colony_rates(t, y, p)`` returns its arrivals [cells/time] and its birth and death rates per cell [1/time],
+    #: the terms of its own equation; the parameter ``chance_limit`` [cells] says where the ODE takes over
+    chance_state: str | None = None
+    colony_rates: Callable[[float, np.ndarray, Values], tuple] | None = None
     #: states the solver integrates as logarithms (tumour states of the form dT/dt = T g(...))
     log_states: tuple[str, ...] = ()
     #: unit of time ("day"; "1" for a dimensionless model) and default follow-up in it

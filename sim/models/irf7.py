@@ -45,27 +45,51 @@ def _saturation(x, half):
     return x / (half + x), half / (half + x) ** 2
 
 
+def _alive(cells):
+    """1 where a population holds at least one cell, else 0: less than one cell is gone and cannot regrow."""
+    return np.where(cells >= 1.0, 1.0, 0.0)
+
+
+def _bone_rates(C, B, N, L, M, Q, S, p):
+    """What acts on bone tumour cells: arrivals [cells/day] and, per cell, growth, NK and CD8 killing [1/day].
+
+    The CD8 kill per cell is de Pillis' d T^lam / (s B^lam + T^lam), divided through by T^lam: one power
+    instead of two. Both counts are floored at 1e-300 cells, so the ratio and its derivatives stay finite
+    when either is zero (an empty bone is held at exactly 0 cells while chance decides): without CD8 cells
+    the ratio is huge and the kill 0 for any B of at least ~1e-250 cells; at B = T = 0 it is d / (s + 1),
+    which ``colony_rates`` makes 0 (no killers) and ``rhs`` multiplies by B = 0.
+    """
+    suppression = (1.0 + p["mdsc_suppression"]) / (1.0 + p["mdsc_suppression"] * Q)
+    arrivals = p["bone_seeding_fraction"] * p["ctc_clearance"] * C
+    growth = p["bone_growth_rate"] * (1.0 - B / p["bone_capacity"])
+    nk_kill = p["nk_kill"] * suppression * (1.0 + p["nk_ifn_kill_boost"] * S) * N
+    with np.errstate(over="ignore"):
+        tumour_per_cd8 = np.maximum(B, _TINY) / np.maximum(L + M, _TINY)
+    cd8_kill = (suppression * p["cd8_kill_max"]) / (p["cd8_kill_steepness"] * tumour_per_cd8 ** p["cd8_kill_exponent"] + 1.0)
+    return arrivals, growth, nk_kill, cd8_kill
+
+
+def colony_rates(t: float, y: np.ndarray, p: Values) -> tuple:
+    """Bone arrivals [cells/day], and growth and death per bone tumour cell [1/day], at state ``y`` (as ``rhs``)."""
+    P, C, B, N, L, M, Q, I, S = np.maximum(y, 0.0)
+    arrivals, growth, nk_kill, cd8_kill = _bone_rates(C, B, N, L, M, Q, S, p)
+    return arrivals, growth, nk_kill + np.where(L + M > 0.0, cd8_kill, 0.0)
+
+
 def rhs(t: float, y: np.ndarray, p: Values) -> np.ndarray:
     """dy/dt of the Irf7 model; ``y`` has shape (9, ...) in the order of STATES."""
     # Solver trial points can dip just below zero; evaluating on the clipped
     # state keeps every loss term zero there, so the orthant stays invariant.
     P, C, B, N, L, M, Q, I, S = np.maximum(y, 0.0)
     suppression = (1.0 + p["mdsc_suppression"]) / (1.0 + p["mdsc_suppression"] * Q)
-    nk_boost = suppression * (1.0 + p["nk_ifn_kill_boost"] * S)
     antigen = P + B
     cytotoxic = L + M
 
-    growth_primary = p["primary_growth_rate"] * P * (np.log(p["primary_capacity"]) - np.log(np.maximum(P, _TINY)))
+    growth_primary = _alive(P) * p["primary_growth_rate"] * P * (
+        np.log(p["primary_capacity"]) - np.log(np.maximum(P, _TINY)))
+    nk_boost = suppression * (1.0 + p["nk_ifn_kill_boost"] * S)
     ctc_loss = (p["ctc_clearance"] + p["nk_ctc_kill"] * nk_boost * N) * C
-    seeding = p["bone_seeding_fraction"] * p["ctc_clearance"] * C
-    bone_growth = p["bone_growth_rate"] * B * (1.0 - B / p["bone_capacity"])
-    nk_kill = p["nk_kill"] * nk_boost * N * B
-    # d B T^lam / (s B^lam + T^lam), divided through by T^lam: one power instead of two;
-    # it is 0 when B = 0 and tends to 0 as T -> 0 (B/T overflowing to inf gives exactly 0).
-    with np.errstate(over="ignore", divide="ignore"):
-        tumour_per_cd8 = B / np.maximum(cytotoxic, _TINY)
-        cd8_kill = (suppression * p["cd8_kill_max"]) * B / (
-            p["cd8_kill_steepness"] * tumour_per_cd8 ** p["cd8_kill_exponent"] + 1.0)
+    arrivals, bone_growth, nk_kill, cd8_kill = _bone_rates(C, B, N, L, M, Q, S, p)
     priming = suppression * p["cd8_expansion"] * S * _saturation(antigen, p["cd8_antigen_half"])[0]
     # no room left once effector plus memory cells fill the capacity (never a loss term)
     cd8_expansion = priming * (p["cd8_naive"] + L) * np.maximum(1.0 - cytotoxic / p["cd8_capacity"], 0.0)
@@ -76,7 +100,7 @@ def rhs(t: float, y: np.ndarray, p: Values) -> np.ndarray:
         [
             growth_primary,
             p["shedding_rate"] * P - ctc_loss,
-            seeding + bone_growth - nk_kill - cd8_kill,
+            arrivals + (_alive(B) * bone_growth - nk_kill - cd8_kill) * B,
             p["nk_supply"] * (1.0 + p["nk_ifn_supply_boost"] * S) - (p["nk_death"] + p["nk_depletion_rate"]) * N,
             cd8_expansion - (p["cd8_death"] + p["cd8_memory_formation"] + p["cd8_depletion_rate"]) * L,
             p["cd8_memory_formation"] * L - (p["cd8_memory_death"] + p["cd8_depletion_rate"]) * M,
@@ -102,9 +126,8 @@ def jacobian(t: float, y: np.ndarray, p: Values) -> np.ndarray:
     antigen = P + B
     cytotoxic = L + M
 
-    J[iP, iP] = np.where(
-        P > 0, p["primary_growth_rate"] * (np.log(p["primary_capacity"]) - np.log(np.maximum(P, _TINY)) - 1.0), zero
-    )
+    J[iP, iP] = _alive(P) * p["primary_growth_rate"] * (
+        np.log(p["primary_capacity"]) - np.log(np.maximum(P, _TINY)) - 1.0)
 
     ctc_kill_per_nk = p["nk_ctc_kill"] * C
     J[iC, iP] = p["shedding_rate"]
@@ -126,7 +149,7 @@ def jacobian(t: float, y: np.ndarray, p: Values) -> np.ndarray:
     bone_nk_kill = p["nk_kill"] * N * B
     J[iB, iC] = p["bone_seeding_fraction"] * p["ctc_clearance"]
     J[iB, iB] = (
-        p["bone_growth_rate"] * (1.0 - 2.0 * B / p["bone_capacity"])
+        _alive(B) * p["bone_growth_rate"] * (1.0 - 2.0 * B / p["bone_capacity"])
         - p["nk_kill"] * nk_boost * N
         - suppression * kill_max * cd8_power * (denominator - steep * lam * bone_power) / denominator**2
     )
@@ -224,4 +247,6 @@ MODEL = Model(
     dose_state="I",
     dose_volume_parameter="ifn_volume",
     depletion_parameters={"nk": "nk_depletion_rate", "cd8": "cd8_depletion_rate"},
+    chance_state="B",
+    colony_rates=colony_rates,
 )

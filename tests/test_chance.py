@@ -1,0 +1,243 @@
+"""Chance in the bone (sim.chance): the draws, the birth-death law, and every engine giving a mouse the same fate."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from checks import require_extra
+from scipy import stats
+
+import sim
+from sim import chance
+from sim.api import prepare
+from sim.batch import solve_batch
+from sim.cohort import simulate_cohort
+from sim.robustness import _sampled, ranged_parameters
+from sim.solver import solve
+
+KEYS = chance.mouse_keys(0, "test", np.arange(20_000))
+
+
+def chance_arm(name: str, **changes):
+    return replace(prepare(name, **changes), chance=True)
+
+
+# --- the draws ----------------------------------------------------------------------------------------------------
+
+
+def test_uniforms_are_uniform_and_independent_of_each_other():
+    u = chance.uniform(KEYS, 7, 0)
+    assert stats.kstest(u, "uniform").pvalue > 1e-3
+    assert u.min() > 0.0 and u.max() < 1.0
+    other = chance.uniform(KEYS, 7, 1)
+    assert abs(np.corrcoef(u, other)[0, 1]) < 0.03
+    assert not np.array_equal(u, chance.uniform(KEYS, 8, 0))
+
+
+def test_a_mouse_key_depends_on_the_seed_the_arm_and_its_index_only():
+    assert np.array_equal(chance.mouse_keys(3, "arm", np.arange(10))[4:6], chance.mouse_keys(3, "arm", np.array([4, 5])))
+    assert chance.mouse_keys(3, "arm", [0])[0] != chance.mouse_keys(4, "arm", [0])[0]
+    assert chance.mouse_keys(3, "arm", [0])[0] != chance.mouse_keys(3, "other", [0])[0]
+
+
+@pytest.mark.parametrize("mean", [0.3, 4.0, 60.0])
+def test_poisson_draws_follow_the_poisson_law(mean):
+    counts = chance.poisson(chance.uniform(KEYS, 1, 0), np.full(KEYS.size, mean))
+    expected = stats.poisson.cdf(np.arange(int(mean * 3) + 5), mean)
+    observed = np.array([(counts <= k).mean() for k in range(expected.size)])
+    assert np.max(np.abs(observed - expected)) < 0.015
+
+
+@pytest.mark.parametrize(("trials", "p"), [(5, 0.3), (150, 0.9), (40, 0.5)])
+def test_binomial_draws_follow_the_binomial_law(trials, p):
+    counts = chance.binomial(chance.uniform(KEYS, 2, 0), np.full(KEYS.size, float(trials)), np.full(KEYS.size, p))
+    expected = stats.binom.cdf(np.arange(trials + 1), trials, p)
+    observed = np.array([(counts <= k).mean() for k in range(trials + 1)])
+    assert np.max(np.abs(observed - expected)) < 0.015
+
+
+def test_a_sum_of_geometric_sizes_has_the_negative_binomial_law():
+    lineages, q = 12.0, 0.7
+    cells = chance.geometric_sum(chance.uniform(KEYS, 3, 0), np.full(KEYS.size, lineages), np.full(KEYS.size, q))
+    failures = stats.nbinom(lineages, q)
+    assert cells.min() >= lineages
+    observed = np.array([(cells - lineages <= k).mean() for k in range(30)])
+    assert np.max(np.abs(observed - failures.cdf(np.arange(30)))) < 0.015
+
+
+def test_lineages_survive_as_kendall_says():
+    survive, q = chance.lineage(np.array([0.5]), np.array([0.0]), 2.0)  # a pure birth process never dies out
+    assert survive[0] == 1.0 and q[0] == pytest.approx(np.exp(-1.0))
+    survive, q = chance.lineage(np.array([0.0]), np.array([0.3]), 2.0)  # pure death: each cell alone
+    assert survive[0] == pytest.approx(np.exp(-0.6)) and q[0] == pytest.approx(1.0)
+    survive, _ = chance.lineage(np.array([0.5]), np.array([0.5]), 4.0)  # critical: 1 / (1 + b t)
+    assert survive[0] == pytest.approx(1 / 3)
+    survive, _ = chance.lineage(np.array([0.5]), np.array([0.2]), 500.0)  # in the long run: 1 - d/b
+    assert survive[0] == pytest.approx(0.6)
+
+
+def test_one_interval_moves_a_colony_by_its_expected_growth():
+    """E[count] = B0 exp(r dt) + arrivals dt exp(r dt / 2) for cells arriving mid-interval."""
+    n = KEYS.size
+    birth, death, arrivals, start = 0.5, 0.8, 40.0, 30.0
+    cells = chance.step(np.full(n, start), np.full(n, arrivals), np.full(n, birth), np.full(n, death), KEYS, 5)
+    net, dt = birth - death, chance.INTERVAL
+    expected = start * np.exp(net * dt) + arrivals * dt * np.exp(net * dt / 2)
+    assert abs(cells.mean() - expected) < 4 * cells.std() / np.sqrt(n)
+    assert np.all(cells == np.round(cells))
+
+
+def test_an_empty_bone_without_arrivals_stays_empty():
+    cells = chance.step(np.zeros(100), np.zeros(100), np.full(100, 0.5), np.full(100, 0.1), KEYS[:100], 1)
+    assert not cells.any()
+
+
+def test_the_compiled_draws_are_the_numpy_draws():
+    require_extra("numba", "fast")
+    from sim import kernel
+
+    module = kernel.compiled("irf7")
+    rng = np.random.default_rng(5)
+    n = 2000
+    burden = rng.integers(0, 300, n).astype(float)
+    counted = rng.random(n) < 0.8
+    arrivals, birth, death = rng.exponential(30, n), rng.uniform(0, 1, n), rng.uniform(0, 1.2, n)
+    limits = np.full(n, 200.0)
+    keys = KEYS[:n]
+    expected, expected_counted = chance.update(burden, counted, arrivals, birth, death, limits, keys, 9)
+    compiled = [module._chance_update(burden[i], counted[i], arrivals[i], birth[i], death[i], limits[i], keys[i], 9)
+                for i in range(n)]
+    assert np.array_equal(expected, [c[0] for c in compiled])
+    assert np.array_equal(expected_counted, [c[1] for c in compiled])
+
+
+# --- the model: nothing grows from less than one cell ---------------------------------------------------------------
+
+
+def test_less_than_one_cell_never_grows():
+    model = sim.models.get_model("irf7")
+    p = prepare("irf7-restored").parameters.values_dict()
+    y = np.array([0.5, 0.0, 0.5, 3e5, 0.0, 0.0, 1.0, 1.0, 0.1])
+    rates = model.rhs(0.0, y, p)
+    assert rates[0] == 0.0  # the primary: half a cell is gone
+    assert rates[2] < 0.0  # bone: NK cells still kill, nothing divides
+    y[[0, 2]] = 2.0
+    rates = model.rhs(0.0, y, p)
+    assert rates[0] > 0.0 and rates[2] > 0.0
+
+
+def _complete_resection_draws(name: str, n: int) -> tuple:
+    scenario = chance_arm(name)
+    names = ranged_parameters(scenario)
+    values = _sampled(scenario, names, np.random.default_rng(11).random((n, len(names))))
+    return scenario, values
+
+
+@pytest.mark.parametrize("name", ["irf7-restored", "ifn-dosed"])
+def test_a_resected_tumour_never_regrows_in_the_batch_engines(name):
+    scenario, values = _complete_resection_draws(name, 1000)
+    keys = chance.mouse_keys(0, name, np.arange(1000))
+    for view in (scenario, replace(scenario, chance=False)):
+        outcome = solve_batch(view, values, keys=keys)
+        assert not np.any(outcome.endpoint_day > 14), f"{view.name} (chance {view.chance}): a removed primary regrew"
+        assert not np.any(outcome.final[0] > 0)
+    require_extra("numba", "fast")
+    for view in (scenario, replace(scenario, chance=False)):
+        _, endpoint = sim.kernel.solve(view, values, keys=keys, threads=2)
+        assert not np.any(endpoint > 14), f"{view.name} (chance {view.chance}, compiled): a removed primary regrew"
+
+
+@pytest.mark.parametrize("name", ["irf7-restored", "ifn-dosed"])
+def test_a_resected_tumour_never_regrows_in_single_runs(name):
+    scenario, values = _complete_resection_draws(name, 1000)
+    for i in range(0, 1000, 40):  # every 40th draw: a single run costs what a batch of hundreds does
+        changed = scenario.with_changes(parameters={k: v[i] for k, v in values.items()})
+        for view in (changed, replace(changed, chance=False)):
+            result = solve(view, seed=i)
+            assert result.fate != "culled"
+            assert result["P"][result.time > 14].max(initial=0.0) == 0.0
+
+
+# --- every engine, the same mouse ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["irf7-silenced", "ifn-dosed"])
+def test_a_single_run_and_the_batch_give_a_mouse_the_same_fate(name):
+    scenario = chance_arm(name)
+    n = 12
+    keys = np.concatenate([chance.mouse_keys(seed, name, [0]) for seed in range(n)])
+    batch = solve_batch(scenario, {"inoculum": np.full(n, 1e5)}, keys=keys)
+    for seed in range(n):
+        day = solve(scenario, seed=seed).metastasis_day
+        if day is None:
+            assert np.isnan(batch.metastasis_day[seed])
+        else:
+            assert batch.metastasis_day[seed] == pytest.approx(day, abs=0.01)
+
+
+@pytest.mark.parametrize("name", ["irf7-silenced", "irf7-restored", "ifn-dosed"])
+def test_the_compiled_and_numpy_engines_give_each_mouse_the_same_fate(name):
+    require_extra("numba", "fast")
+    numpy = simulate_cohort(chance_arm(name), 300, 4, engine="numpy")
+    compiled = simulate_cohort(chance_arm(name), 300, 4, engine="compiled")
+    assert np.array_equal(numpy.fates, compiled.fates)
+    both = ~np.isnan(numpy.metastasis_day)
+    # each engine interpolates the state at a chance update in its own way; over months of updates a slow
+    # crossing moves by up to about 0.01 day (0.011 seen at day 108)
+    assert np.allclose(numpy.metastasis_day[both], compiled.metastasis_day[both], rtol=0, atol=0.02)
+
+
+def test_the_engines_agree_in_distribution_on_2000_mice():
+    require_extra("numba", "fast")
+    numpy = simulate_cohort(chance_arm("ifn-dosed"), 2000, 8, engine="numpy")
+    compiled = simulate_cohort(chance_arm("ifn-dosed"), 2000, 8, engine="compiled")
+    assert abs(numpy.censored.mean() - compiled.censored.mean()) <= 0.03
+    days_numpy, days_compiled = numpy.metastasis_day, compiled.metastasis_day
+    assert stats.ks_2samp(days_numpy[~np.isnan(days_numpy)], days_compiled[~np.isnan(days_compiled)]).pvalue > 0.01
+
+
+# --- same seed, same numbers ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ["numpy", "compiled"])
+def test_a_chance_cohort_is_the_same_on_any_number_of_workers(engine):
+    if engine == "compiled":
+        require_extra("numba", "fast")
+    arm = chance_arm("ifn-dosed")
+    whole = simulate_cohort(arm, 240, 2, engine=engine, workers=1, chunk_size=80)
+    for other in (simulate_cohort(arm, 240, 2, engine=engine, workers=1, chunk_size=80),
+                  simulate_cohort(arm, 240, 2, engine=engine, workers=2, chunk_size=80)):
+        assert np.array_equal(whole.metastasis_day, other.metastasis_day, equal_nan=True)
+        assert np.array_equal(whole.endpoint_day, other.endpoint_day, equal_nan=True)
+    assert not np.array_equal(whole.fates, simulate_cohort(arm, 240, 3, engine=engine).fates)
+
+
+def test_compiled_chance_cohorts_do_not_depend_on_how_the_mice_are_split():
+    require_extra("numba", "fast")
+    arm = chance_arm("ifn-dosed")
+    whole = simulate_cohort(arm, 240, 2, engine="compiled", workers=1)
+    split = simulate_cohort(arm, 240, 2, engine="compiled", workers=2, chunk_size=70)
+    assert np.array_equal(whole.metastasis_day, split.metastasis_day, equal_nan=True)
+
+
+def test_numpy_chance_cohorts_split_otherwise_keep_every_fate():
+    """The NumPy engine solves a chunk as one system, so a mouse's steps depend on its chunk: fates stay, days
+    move in the last digits."""
+    arm = chance_arm("ifn-dosed")
+    whole = simulate_cohort(arm, 240, 2, engine="numpy", workers=1, chunk_size=240)
+    split = simulate_cohort(arm, 240, 2, engine="numpy", workers=1, chunk_size=70)
+    assert np.array_equal(whole.fates, split.fates)
+    assert np.nanmax(np.abs(whole.metastasis_day - split.metastasis_day)) < 0.01
+
+
+def test_a_run_with_chance_reports_its_seed_and_how_likely_each_fate_is():
+    result = sim.run("ifn-dosed", chance=True, seed=3, replicates=100)
+    assert result.solver["seed"] == 3 and result.odds.n == 100
+    assert sum(result.odds.counts.values()) == 100
+    text = result.summary()
+    assert "seed 3" in text and f"{100 * result.odds.share('free'):.0f} % stayed free" in text
+    again = sim.run("ifn-dosed", chance=True, seed=3, replicates=100)
+    assert again.metastasis_day == result.metastasis_day and again.odds == result.odds
+    assert sim.run("ifn-dosed", chance=False).odds is None
