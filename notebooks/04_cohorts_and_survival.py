@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -44,6 +44,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from _sliders import Slider, sliders
 
+import sim
 from sim.cohort import simulate_cohort
 from sim.plotting import plot_survival
 
@@ -121,6 +122,50 @@ def draw_cohorts(mice, seed):
 sliders(draw_cohorts,
         mice=Slider(20, 5, 500, step=5, label="mice per group"),
         seed=Slider(1, 1, 20, label="seed (which mice)"))
+
+# %% [markdown]
+# ## 20 mice with the same parameters: why did some stay free?
+#
+# The 200 mice above differ in two parameters *and* in luck. Now luck alone: 20 interferon-dosed mice
+# with exactly the same parameters, differing only in their chance draws (the `seed` of each run).
+# With `chance=True`, while the bone holds fewer than 200 tumour cells, tumorsim counts them one by
+# one: cells arrive from the blood, divide and die at random, at the rates of the model's equations
+# ([docs/model.md](../docs/model.md), "Chance in the bone").
+#
+# **Predict first:** will all 20 mice share one fate? If not, what tells the two kinds apart?
+
+# %%
+SURGERY = next(e["day"] for e in sim.load_scenario("ifn-dosed").schedule_entries if e["event"] == "resection")
+twenty = [sim.run("ifn-dosed", chance=True, seed=seed, replicates=0) for seed in range(20)]
+fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
+for run in twenty:
+    ax.plot(run.time, np.maximum(run["B"], 0.5), color="#D55E00" if run.fate == "metastasis" else "#0072B2",
+            lw=1, alpha=0.7)
+ax.set_yscale("log")
+ax.set_xlabel("day")
+ax.set_ylabel("bone tumour cells (0 drawn at 0.5)")
+ax.set_title("20 interferon-dosed mice: same parameters, different chance draws")
+ax.plot([], [], color="#D55E00", label="bone metastasis")
+ax.plot([], [], color="#0072B2", label="stayed free")
+legend = ax.legend()
+
+fates = [run.fate for run in twenty]
+print({fate: fates.count(fate) for fate in sorted(set(fates))})
+for fate in sorted(set(fates)):
+    runs = [run for run in twenty if run.fate == fate]
+    at_surgery = [float(np.interp(SURGERY, run.time, run["B"])) for run in runs]
+    print(f"{fate}: bone cells on day {SURGERY} (surgery) from {min(at_surgery):.0f} to {max(at_surgery):.0f}")
+
+# %% [markdown]
+# Every mouse met the same immune response, so what differed was luck in the bone. A lodged cell that
+# divides about as often as it is killed founds a colony by a coin toss at every division: most
+# colonies die out within days, a few grow. Compare the bone cells on the day of surgery printed above
+# for the mice of each fate. How many mice of 20 would you need to tell an arm where 90 % stay free from
+# one where 80 % do?
+#
+# One run tells you its mouse's fate; `sim.run("ifn-dosed", chance=True, seed=3).odds` also solves 200
+# more mice with the same parameters and says how often each fate came up, with a 95 % interval. With
+# the doses starting a day later (`dose_start=2`), how often does a mouse stay free?
 
 # %% [markdown]
 # ## Your turn

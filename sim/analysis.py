@@ -320,13 +320,22 @@ def cohort_table(summaries: Sequence[dict]) -> str:
 
     Fractions are Kaplan-Meier estimates: a mouse culled at the humane endpoint counts until its endpoint day.
     """
-    header = ("scenario", "n", "median days (95% CI)", "free d30", "free d60", "free d90", "free at end", "culled",
+    header = ("scenario", "n", "median days (95% CI)", "free d30 (95% CI)", "free d60 (95% CI)", "free d90 (95% CI)",
+              "free at end", "culled",
               "log-rank p vs first")
-    rows = [[s["name"], s["n"], _days_interval(s),
-             *(_or_dash(s["metastasis_free_at"][d]) for d in ("30", "60", "90")),
+    rows = [[s["name"], s["n"], _days_interval(s), *(_fraction_interval(s, d) for d in ("30", "60", "90")),
              _or_dash(s["metastasis_free_fraction"]), s["fates"]["culled"], p_text(s.get("p_logrank_vs_first"))]
             for s in summaries]
     return format_table(header, rows)
+
+
+def _fraction_interval(summary: dict, day: str) -> str:
+    """'0.96 (0.95-0.97)': the fraction free on ``day`` with its 95 % band, or '-' where it is not known."""
+    value = summary["metastasis_free_at"].get(day)
+    if value is None:
+        return "-"
+    low, high = summary["metastasis_free_ci_at"][day]
+    return f"{value:.2f} ({low:.2f}-{high:.2f})"
 
 
 def _percent(value: float | None) -> str:

@@ -224,7 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     cohort = _command(commands, "cohort", "virtual cohorts: metastasis-free survival of N mice per scenario",
                       ["tumorsim cohort irf7-silenced irf7-restored ifn-dosed",
-                       "tumorsim cohort irf7-silenced irf7-silenced-ifnar-ko --n 200 --seed 3 --plot km.png"],
+                       "tumorsim cohort irf7-silenced irf7-silenced-ifnar-ko --n 200 --seed 3 --plot km.png",
+                       "tumorsim cohort irf7-restored ifn-dosed --chance"],
                       "Each mouse gets its own parameter values, drawn from the spreads in the parameter file; the "
                       "first scenario is the reference of the log-rank tests.")
     cohort.add_argument("scenarios", nargs="+", help="scenario names or TOML files (the first is the reference)")
@@ -233,6 +234,11 @@ def build_parser() -> argparse.ArgumentParser:
     cohort.add_argument("--engine", default="auto", choices=("auto", "compiled", "numpy"),
                         help="compiled (per-mouse kernel, needs the fast extra; threads), numpy (vectorized batch; "
                              "processes) or auto (default: compiled when installed); they agree to 0.01 day")
+    view = cohort.add_mutually_exclusive_group()
+    view.add_argument("--chance", action="store_true",
+                      help="mice differ in their chance draws too: a small bone burden is whole cells born and killed "
+                           "at random")
+    view.add_argument("--mean-field", action="store_true", help="the bone burden follows the ODEs alone")
     patients = _command(commands, "patients", "virtual patients split by a noisy Irf7 signature (a model analogue)",
                         ["tumorsim patients", "tumorsim patients --n 400 --seed 2 --plot patients.png"])
     patients.add_argument("--spec", help="patient specification TOML (default: the shipped one)")
@@ -432,8 +438,9 @@ def _cohort(args: argparse.Namespace) -> str:
     _check_outputs(args)
     n, seed, workers = check_mice(args.n), check_seed(args.seed), _workers(args.workers)
     days, changes = _positive(args.days, "--days"), _assignments(args.set, "--set")
-    arms = distinct_names([api.prepare(name, days=days, parameters=changes, names=FLAGS) for name in args.scenarios],
-                          args.scenarios)
+    chance = True if args.chance else False if args.mean_field else None
+    arms = distinct_names([api.prepare(name, days=days, parameters=changes, chance=chance, names=FLAGS)
+                           for name in args.scenarios], args.scenarios)
     engines = [choose_engine(args.engine, arm, "--engine") for arm in arms]
     cohorts = [simulate_cohort(arm, n, seed, workers=workers, engine=engine) for arm, engine in zip(arms, engines)]
     reference = cohorts[0]

@@ -152,7 +152,8 @@ class Cohort:
 
     def summary(self, at_days: tuple[float, ...] = (30.0, 60.0, 90.0)) -> dict[str, Any]:
         """Headline numbers: median with its 95 % interval and fractions metastasis-free (at the end of follow-up
-        and on each of ``at_days`` [day]; Kaplan-Meier estimates, rounded to 12 decimals to drop float noise)."""
+        and on each of ``at_days`` [day], with their 95 % bands; Kaplan-Meier estimates, rounded to 12 decimals to
+        drop float noise), and whether chance was on."""
         curve = self.survival()
         low, high = curve.median_interval
         return {
@@ -166,7 +167,10 @@ class Cohort:
             "fates": {fate: int((self.fates == fate).sum()) for fate in FATES},
             "metastasis_free_at": {f"{d:g}": round(float(curve.at(d)), 12) if d <= self.days and curve.known_at(d) else None
                                    for d in at_days},
+            "metastasis_free_ci_at": {f"{d:g}": [round(v, 12) for v in curve.interval_at(d)]
+                                      if d <= self.days and curve.known_at(d) else None for d in at_days},
             "variability": {k: v.sigma for k, v in self.scenario.variability.items()},
+            "chance": self.scenario.chance,
             "version": self.version,
         }
 

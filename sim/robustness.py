@@ -351,7 +351,7 @@ def check_robustness(
     workers = check_workers(workers, "workers (--workers)")
     n = check_size(n, "n (--n)", MAX_SAMPLES, ", the most range samples (about 10 minutes on 2 cores)")
     seed = check_seed(seed, "seed (--seed)")
-    arms = {name: load_scenario(name) for name in declared.arms}
+    arms = {name: load_scenario(name).mean_field() for name in declared.arms}
     if changes:
         arms = {name: s.with_changes(parameters=changes, where="changes (--set)") for name, s in arms.items()}
     first = next(iter(arms.values()))

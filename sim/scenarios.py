@@ -121,6 +121,14 @@ class Scenario:
         return build_schedule(self.schedule_entries, self.model, self.parameters.values_dict(), str(self.source),
                               self.days)
 
+    def mean_field(self) -> Scenario:
+        """This scenario in the mean-field view (chance off): the expected course, the same on every run.
+
+        Analyses that follow a quantity smoothly through parameter space (sensitivities, sweeps' typical course,
+        the robustness check) use it; one mouse with chance would add its own luck to every difference.
+        """
+        return replace(self, chance=False) if self.chance else self
+
     def with_changes(
         self,
         parameters: Mapping[str, Any] | None = None,

@@ -104,8 +104,9 @@ _RNG_KEYWORD = "rng" if "rng" in inspect.signature(stats.sobol_indices).paramete
 
 
 def _scenario(scenario: str | Path | Scenario, changes: dict[str, Any] | None) -> Scenario:
-    """The scenario with ``changes`` applied; it must have a metastasis day (a detection threshold)."""
-    prepared = prepare(scenario, parameters=changes, names=CHANGES)
+    """The scenario with ``changes`` applied, in the mean-field view (a sensitivity is a derivative of the expected
+    course: chance would add one mouse's luck to it); it must have a metastasis day (a detection threshold)."""
+    prepared = prepare(scenario, parameters=changes, names=CHANGES).mean_field()
     if prepared.model.detection_state is None:
         raise InputError(f"{prepared.name}: model '{prepared.model.name}' has no metastasis day (no detection "
                          "threshold) to analyse; use a scenario of the irf7 model")

@@ -61,6 +61,21 @@ class SurvivalCurve:
         index = np.searchsorted(self.time, np.asarray(days, float), side="right") - 1
         return self.survival[np.maximum(index, 0)]
 
+    def interval_at(self, days: float) -> tuple[float, float]:
+        """The confidence interval of the fraction metastasis-free at ``days`` (lower, upper).
+
+        The band's value, except where every mouse or none has had metastasis: the log-log band is undefined
+        there, and the interval is Wilson's for 0 or n of the n mice (one-sided in effect, e.g. 0 to 0.004 for
+        1,000 mice).
+        """
+        index = max(int(np.searchsorted(self.time, float(days), side="right")) - 1, 0)
+        value = float(self.survival[index])
+        if value in (0.0, 1.0):
+            from .odds import wilson_interval
+
+            return wilson_interval(int(value) * self.n, self.n, self.confidence)
+        return float(self.lower[index]), float(self.upper[index])
+
     def at_risk(self, days: float | np.ndarray) -> np.ndarray:
         """Number of mice still metastasis-free and under follow-up at ``days``."""
         days = np.asarray(days, float)

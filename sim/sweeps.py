@@ -34,9 +34,9 @@ COURSE_DAYS = 28.0
 
 
 def _outcome(scenario: Scenario, cohort_n: int, seed: int) -> tuple[float, float | None, float]:
-    """Metastasis day of the scenario (NaN if none), with a cohort its median metastasis-free survival,
-    and the humane-endpoint day (NaN if never reached)."""
-    result = solve(scenario)
+    """Metastasis day of the scenario's expected course (mean-field view; NaN if none), with a cohort (with chance,
+    if the scenario has it) its median metastasis-free survival, and the humane-endpoint day (NaN if never reached)."""
+    result = solve(scenario.mean_field())
     median = simulate_cohort(scenario, cohort_n, seed, workers=1).survival().median if cohort_n else None
     return _nan(result.metastasis_day), median, _nan(result.endpoint_day)
 
@@ -276,7 +276,7 @@ def with_resection(scenario: Scenario, day: float | None) -> Scenario:
 
 
 def _surgery_outcome(scenario: Scenario, cohort_n: int, seed: int, window: float) -> tuple:
-    result = solve(scenario)
+    result = solve(scenario.mean_field())
     free = None
     if cohort_n:
         cohort = simulate_cohort(scenario, cohort_n, seed, workers=1)

@@ -161,7 +161,7 @@ def test_interferon_therapy_explains_only_what_its_numbers_show(first_late_dose,
     net, unopposed = (float(x) for x in re.search(r"net ([0-9.]+) per day .* unopposed: ([0-9.]+)\)", why).groups())
     assert 0 < net < unopposed  # killing slowed the bone's growth but did not stop it
     bone = re.search(r"bone already held ([0-9.e+]+) cells \(([0-9.]+) % of", why)
-    assert float(bone[2]) == pytest.approx(float(bone[1]) / 1e4, rel=0.02)
+    assert float(bone[2]) == pytest.approx(float(bone[1]) / 1e4, rel=0.05)  # printed to 2 significant digits
 
 
 def test_interferon_therapy_claims_no_reason_when_timing_makes_no_difference(capsys, tmp_path):

@@ -114,8 +114,8 @@ def test_the_compiled_rhs_is_the_model_rhs(fast):
     names = list(sim.symbolic.formulas("irf7").parameters)
     values = scenario.parameters.values_dict()
     slot = module.SLOTS - 1
-    p = np.full((module.SLOTS, len(names)), np.nan)
-    p[slot] = [values[n] for n in names]
+    p = np.full((module.SLOTS, len(names) + 1), np.nan)
+    p[slot] = [values[n] for n in names] + [1.0]  # the last column: the chance state moves (1) or is held (0)
     derived = np.full((module.SLOTS, module.N_DERIVED), np.nan)
     module.derive(p, slot, derived)
     rng = np.random.default_rng(0)
@@ -129,6 +129,13 @@ def test_the_compiled_rhs_is_the_model_rhs(fast):
         np.testing.assert_allclose(work[slot, module.K3], scenario.model.rhs(0.0, y, values), rtol=1e-10, atol=1e-300)
         work[slot, module.K3] = work[slot, module.CALLS] = np.nan
         assert np.isnan(work).sum() == work.size - len(y)  # it writes only its slot's rate and library-call rows
+    held = p.copy()
+    held[slot, -1] = 0.0
+    module.derive(held, slot, derived)
+    module.rhs(work, slot, module.STAGE, module.K3, held, derived)
+    rates = scenario.model.rhs(0.0, y, values)
+    rates[scenario.model.state_names.index("B")] = 0.0  # a burden counted by chance is held still by the ODE
+    np.testing.assert_allclose(work[slot, module.K3], rates, rtol=1e-10, atol=1e-300)
 
 
 def test_engine_choice(fast, monkeypatch):
