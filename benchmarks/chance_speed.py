@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for engine, mice in engines:
         for name in ARMS:
-            views = {"chance": load_scenario(name), "mean-field": replace(load_scenario(name), chance=False)}
+            views = {"chance": replace(load_scenario(name), chance=True),
+                     "mean-field": replace(load_scenario(name), chance=False)}
             times = {view: [] for view in views}
             free = {}
             for _ in range(rounds):
