@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from checks import require_extra
+from checks import assert_one_line_error, require_extra
 from scipy import stats
 
 import sim
@@ -241,3 +241,43 @@ def test_a_run_with_chance_reports_its_seed_and_how_likely_each_fate_is():
     again = sim.run("ifn-dosed", chance=True, seed=3, replicates=100)
     assert again.metastasis_day == result.metastasis_day and again.odds == result.odds
     assert sim.run("ifn-dosed", chance=False).odds is None
+
+
+# --- bad input ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("changes", "fragment"), [
+    ({"chance": "yes"}, "chance must be true or false"),
+    ({"chance": 1}, "chance must be true or false"),
+    ({"chance": True, "seed": -1}, "seed must be a whole number >= 0"),
+    ({"chance": True, "replicates": True}, "replicates must be a whole number >= 0"),
+    ({"chance": True, "replicates": 10**9}, "replicates = 1,000,000,000 is more than"),
+])
+def test_bad_chance_arguments_are_one_clear_error(changes, fragment):
+    with pytest.raises(sim.InputError, match=fragment):
+        sim.run("ifn-dosed", **changes)
+
+
+def test_a_classic_model_has_no_chance():
+    with pytest.raises(sim.InputError, match="model 'kuznetsov1994' has no bone burden left to chance"):
+        sim.run("kuznetsov1994-escape", chance=True)
+
+
+@pytest.mark.parametrize(("argv", "fragments"), [
+    (["run", "ifn-dosed", "--chance", "--seed", "1.5"], ["--seed must be a whole number >= 0", "1.5"]),
+    (["run", "ifn-dosed", "--chance", "--replicates", "-3"], ["--replicates must be a whole number >= 0"]),
+    (["run", "kuznetsov1994-escape", "--chance"], ["--chance/--mean-field", "no bone burden left to chance"]),
+    (["cohort", "ifn-dosed", "--chance", "--mean-field"], ["--mean-field: not allowed with argument --chance"]),
+])
+def test_bad_chance_flags_are_one_line(cli, argv, fragments):
+    assert_one_line_error(cli(*argv), *fragments)
+
+
+def test_a_scenario_file_says_chance_with_a_boolean(tmp_path, cli):
+    text = (sim.scenarios.SCENARIO_DIR / "ifn-dosed.toml").read_text()
+    path = tmp_path / "mine.toml"
+    path.write_text(text.replace("days = 120", 'days = 120\nchance = "yes"', 1))
+    assert_one_line_error(cli("run", path), str(path), "'chance' must be true or false")
+    path.write_text(text.replace("days = 120", "days = 120\nchance = true", 1))
+    outcome = cli("run", path, "--replicates", "0")
+    assert outcome.code == 0 and "Changes: chance in the bone (was mean-field bone burden)" in outcome.out
