@@ -536,7 +536,8 @@ def solve_mice(first, last, initial, params, thresholds, cuts, window_index, win
 # --- chance in the bone: the functions of sim/chance.py, for one mouse ---
 CHANCE_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 """No fastmath here: a draw compares a uniform number with sums of probabilities, which must come out as
-sim.chance computes them, so that both engines give a mouse the same counts."""
+sim.chance computes them, so that both engines give a mouse the same counts. (numba's exp and power may still
+differ from NumPy's in the last bit, so a draw can differ when a uniform falls within ~1e-16 of a boundary.)"""
 INTERVAL = 0.25
 MAX_ARRIVALS = 200.0
 DRAWS = 6
@@ -629,6 +630,7 @@ def _chance_update(burden, counted, arrivals, birth, death, limit, key, index):
     """(burden, counted) after chance update ``index``: ``sim.chance.update`` for one mouse."""
     if not counted:
         if burden < 0.5 * limit:
+            burden = max(burden, 0.0)
             whole = math.floor(burden)
             return whole + (1.0 if _uniform(key, index, DRAWS - 1) < burden - whole else 0.0), True
         return burden, False
@@ -646,6 +648,7 @@ def _chance_update(burden, counted, arrivals, birth, death, limit, key, index):
 
 @njit(**CHANCE_JIT)
 def _whole_cells(burden, key):
+    burden = max(burden, 0.0)
     whole = math.floor(burden)
     return whole + (1.0 if _uniform(key, 0, DRAWS - 1) < burden - whole else 0.0)
 

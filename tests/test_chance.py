@@ -78,6 +78,33 @@ def test_lineages_survive_as_kendall_says():
     assert survive[0] == pytest.approx(0.6)
 
 
+def test_one_cell_dies_out_and_spreads_as_kendall_says():
+    """P(no cell left) and the variance after one interval, against Kendall's closed forms (the mean alone would
+    not test the survival probability: it is exp(r t) whatever that is)."""
+    n = KEYS.size
+    birth, death, dt = 0.45, 0.3, chance.INTERVAL
+    cells = chance.step(np.ones(n), np.zeros(n), np.full(n, birth), np.full(n, death), KEYS, 3)
+    net = birth - death
+    grow = np.exp(net * dt)
+    beta = birth * (grow - 1.0) / (birth * grow - death)
+    extinct = death * (grow - 1.0) / (birth * grow - death)
+    variance = (birth + death) / net * grow * (grow - 1.0)
+    assert abs((cells == 0).mean() - extinct) < 4 * np.sqrt(extinct * (1 - extinct) / n)
+    spread = np.sqrt(np.mean((cells - cells.mean()) ** 4) - cells.var() ** 2) / np.sqrt(n)  # standard error
+    assert abs(cells.var() - variance) < 4 * spread
+    assert beta > 0
+
+
+def test_chained_intervals_die_out_as_a_lineage_does():
+    """160 quarter days of b = 0.5, d = 0.2: one cell's line dies out with probability 0.4 (d/b in the long run)."""
+    n = 20_000
+    cells = np.ones(n)
+    for update in range(1, 161):
+        cells = chance.step(cells, np.zeros(n), np.full(n, 0.5), np.full(n, 0.2), KEYS[:n], update)
+        cells = np.minimum(cells, 300.0)  # a lineage of 300 cells no longer dies out (0.4^300): keep counts small
+    assert (cells == 0).mean() == pytest.approx(0.4, abs=4 * np.sqrt(0.24 / n))
+
+
 def test_one_interval_moves_a_colony_by_its_expected_growth():
     """E[count] = B0 exp(r dt) + arrivals dt exp(r dt / 2) for cells arriving mid-interval."""
     n = KEYS.size
@@ -100,17 +127,36 @@ def test_the_compiled_draws_are_the_numpy_draws():
 
     module = kernel.compiled("irf7")
     rng = np.random.default_rng(5)
-    n = 2000
-    burden = rng.integers(0, 300, n).astype(float)
-    counted = rng.random(n) < 0.8
-    arrivals, birth, death = rng.exponential(30, n), rng.uniform(0, 1, n), rng.uniform(0, 1.2, n)
+    n = 3000
+    counted = rng.random(n) < 0.7
+    # counted burdens are whole cells; ODE burdens are not, and the ones below half the limit are rounded by chance
+    burden = np.where(counted, rng.integers(0, 300, n), rng.uniform(0, 300, n))
+    arrivals, birth, death = rng.exponential(200, n), rng.uniform(0, 1, n), rng.uniform(0, 1.2, n)
+    birth[:100], death[100:200] = 0.0, 0.0  # pure death, pure birth
+    death[200:300] = birth[200:300]  # critical
     limits = np.full(n, 200.0)
     keys = KEYS[:n]
-    expected, expected_counted = chance.update(burden, counted, arrivals, birth, death, limits, keys, 9)
-    compiled = [module._chance_update(burden[i], counted[i], arrivals[i], birth[i], death[i], limits[i], keys[i], 9)
-                for i in range(n)]
-    assert np.array_equal(expected, [c[0] for c in compiled])
-    assert np.array_equal(expected_counted, [c[1] for c in compiled])
+    assert (arrivals * chance.INTERVAL > chance.MAX_ARRIVALS).any()  # the crowded case is among them
+    for update in (1, 9, 400):
+        expected, expected_counted = chance.update(burden, counted, arrivals, birth, death, limits, keys, update)
+        compiled = [module._chance_update(burden[i], counted[i], arrivals[i], birth[i], death[i], limits[i], keys[i],
+                                          update) for i in range(n)]
+        assert np.array_equal(expected, [c[0] for c in compiled])
+        assert np.array_equal(expected_counted, [c[1] for c in compiled])
+
+
+def test_the_update_switches_between_chance_and_the_ode_at_the_limit_and_half_of_it():
+    keys = KEYS[:5]
+    burden = np.array([150.0, 150.0, 99.6, 0.0, 5.0])
+    counted = np.array([True, False, False, True, True])
+    arrivals = np.array([0.0, 0.0, 0.0, 0.0, 1e4])  # the last: 2,500 expected arrivals, crowded
+    rates = np.full(5, 2.0), np.full(5, 0.0)
+    new, now_counted = chance.update(burden, counted, arrivals, *rates, np.full(5, 200.0), keys, 4)
+    assert now_counted[0] == (new[0] < 200) and new[0] > 150  # growing at 2 per day: still counted, or handed over
+    assert new[1] == 150.0 and not now_counted[1]  # an ODE burden above half the limit stays with the ODE
+    assert new[2] in (99.0, 100.0) and now_counted[2]  # below half the limit: whole cells, counted from now on
+    assert new[3] == 0.0 and now_counted[3]  # an empty bone with no arrivals stays empty
+    assert new[4] == 5.0 + 1e4 * chance.INTERVAL and not now_counted[4]  # crowded: the ODE takes over at once
 
 
 # --- the model: nothing grows from less than one cell ---------------------------------------------------------------
