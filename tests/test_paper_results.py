@@ -192,3 +192,15 @@ def test_compare_says_when_a_parameter_was_changed_for_every_arm(cli):
     assert outcome.out.count("Changes: host_ifn_production = 0 (was 40).") == 2
     assert "What to notice" not in outcome.out, "the notes were written for the shipped arms"
     assert "mean IFN signalling* [0-1]" in outcome.out and "* before surgery" in outcome.out
+
+
+def test_ifnar1_loss_costs_nk_boost_and_cd8_priming_about_equally():
+    """The Ifnar1-/- scenario note says each loss accounts for about half of the earlier metastasis."""
+    wild_type = sim.run("irf7-silenced", chance=False).metastasis_day
+    knockout = sim.run("irf7-silenced-ifnar-ko", chance=False).metastasis_day
+    without_nk_boost = sim.run("irf7-silenced", chance=False,
+                               parameters={"nk_ifn_kill_boost": 0, "nk_ifn_supply_boost": 0}).metastasis_day
+    without_priming = sim.run("irf7-silenced", chance=False, parameters={"cd8_expansion": 1e-9}).metastasis_day
+    total = wild_type - knockout
+    for part in (wild_type - without_nk_boost, wild_type - without_priming):
+        assert 0.35 * total < part < 0.65 * total
