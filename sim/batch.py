@@ -88,7 +88,7 @@ def solve_batch(
                for state, parameter in ((model.detection_state, model.detection_parameter),
                                         (model.endpoint_state, model.endpoint_parameter)) if state is not None]
     days = [np.where(initial[index] >= threshold, 0.0, np.nan) for index, threshold in watched]
-    bone = Bones.start(scenario, base, initial, keys)
+    bone = chance.Bones.start(scenario, base, initial, keys)
 
     y = initial.T.ravel()  # mouse by mouse: [mouse0 states..., mouse1 states..., ...]
     steps = 0
@@ -141,86 +141,6 @@ def _stacked_rhs(model, n: int, params: Mapping[str, np.ndarray]):
             return model.rhs(t, flat.reshape(n, n_states).T, params).T.ravel()
 
     return fun
-
-
-class Bones:
-    """The chance state of a batch (see ``sim.chance``): which mice's bone burdens are counted, and their keys.
-
-    Without chance (the mean-field view) it does nothing.
-    """
-
-    def __init__(self, model, index: int | None, counted: np.ndarray, keys: np.ndarray, limit: np.ndarray):
-        self.model, self.index, self.counted, self.keys, self.limit = model, index, counted, keys, limit
-        self.n_states = len(model.states)
-
-    @classmethod
-    def start(cls, scenario: Scenario, params: Mapping[str, np.ndarray], initial: np.ndarray,
-              keys: np.ndarray | None) -> Bones:
-        """The bones of mice starting at ``initial`` (n_states, n), their small burdens made whole cells."""
-        model, n = scenario.model, initial.shape[1]
-        if not scenario.chance:
-            return cls(model, None, np.zeros(n, bool), np.zeros(n, np.uint64), np.full(n, np.inf))
-        if keys is None or len(keys) != n:
-            raise ValueError("a batch with chance needs one key per mouse")
-        index = model.state_names.index(model.chance_state)
-        limit = np.broadcast_to(np.asarray(params["chance_limit"], float), (n,))
-        counted = initial[index] < 0.5 * limit
-        initial[index] = np.where(counted, chance.whole_cells(initial[index], keys, 0), initial[index])
-        return cls(model, index, counted, np.asarray(keys, np.uint64), limit)
-
-    @property
-    def counting(self) -> bool:
-        return self.index is not None
-
-    def holding(self, fun):
-        """``fun`` with counted burdens held still between chance updates."""
-        if not self.counted.any():
-            return fun
-        rows = np.flatnonzero(self.counted) * self.n_states + self.index
-
-        def held(t, flat):
-            rates = fun(t, flat)
-            rates[rows] = 0.0
-            return rates
-
-        return held
-
-    def holding_jacobian(self, jac):
-        """The banded Jacobian ``jac`` with the rows of held burdens zero."""
-        if jac is None or not self.counted.any():
-            return jac
-        band = self.n_states - 1
-        held_rows = np.flatnonzero(self.counted) * self.n_states + self.index
-
-        def held(t, flat):
-            packed = jac(t, flat)
-            for offset in range(-band, band + 1):  # element (row, row + offset) sits at packed[band - offset, row + offset]
-                columns = held_rows + offset
-                inside = (columns >= 0) & (columns < packed.shape[1])
-                packed[band - offset, columns[inside]] = 0.0
-            return packed
-
-        return held
-
-    def first_change(self, dense, t_old: float, t: float, params) -> tuple[float, np.ndarray, np.ndarray] | None:
-        """The first chance update in (t_old, t] that changes some mouse: (its day, all states just before it,
-        and just after it), stacked mouse by mouse; None if no update changes any."""
-        if not self.counting:
-            return None
-        for k in range(chance.next_update(t_old), int(np.floor(t / chance.INTERVAL + 1e-9)) + 1):
-            day = k * chance.INTERVAL
-            flat = dense(day)
-            states = flat.reshape(-1, self.n_states).T
-            arrivals, birth, death = self.model.colony_rates(day, states, params)
-            burden, counted = chance.update(states[self.index], self.counted, arrivals, birth, death, self.limit,
-                                            self.keys, k)
-            moved = (burden != states[self.index]) | (counted != self.counted)
-            if moved.any():
-                after = flat.copy()
-                after[self.index::self.n_states] = burden
-                self.counted = counted
-                return day, flat, after
-        return None
 
 
 def _banded_jacobian(model, n: int, params: Mapping[str, np.ndarray]):

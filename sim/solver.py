@@ -90,7 +90,8 @@ def _solve(scenario: Scenario, rtol: float, atol: float, every: float | None, me
     endpoint_day = 0.0 if endpoint is not None and endpoint(0.0, y) >= 0 else None
     events = [e for e in (crossing, endpoint) if e is not None]
     grid = None if every is None else time_grid(scenario.days, every)
-    bone = Bone.start(scenario, y, seed)
+    # one mouse is a batch of one: its states are the stacked states, its key the first of the seed's keys
+    bone = chance.Bones.start(scenario, base, y[:, None], chance.mouse_keys(seed, scenario.name, np.zeros(1)))
 
     times, values, worst_negative, evaluations, restarts = [], [], 0.0, 0, 0
     budget = budgeted(model.rhs)  # one budget for the whole run, over all its segments
@@ -114,9 +115,10 @@ def _solve(scenario: Scenario, rtol: float, atol: float, every: float | None, me
                 raise SolverError(f"{scenario.name}: solver failed on days {begin:g}-{stop:g}: {sol.message}")
             evaluations += sol.nfev
             end = float(sol.t[-1])
-            changed = bone.first_change(sol.sol, coords.to_states, begin, end, params)
+            changed = bone.first_change(lambda t, sol=sol, coords=coords: coords.to_states(sol.sol(t)), begin, end,
+                                        params)
             if changed is not None:
-                end, y_end = changed
+                end, _, y_end = changed
                 restarts += 1
             found = {e: [t for t in ts if t <= end] for e, ts in zip(events, sol.t_events or [])}
             if detection_day is None and found.get(crossing):
@@ -152,66 +154,6 @@ def _solve(scenario: Scenario, rtol: float, atol: float, every: float | None, me
         endpoint_day=endpoint_day,
         solver=solver,
     )
-
-
-class Bone:
-    """The chance state of one run (see ``sim.chance``): whether its burden is counted, and the run's key.
-
-    Without chance (the mean-field view, or a model without a chance state) it does nothing.
-    """
-
-    def __init__(self, model, index: int | None, counted: bool, key: np.ndarray, limit: float):
-        self.model, self.index, self.counted, self.key, self.limit = model, index, counted, key, limit
-
-    @classmethod
-    def start(cls, scenario: Scenario, y: np.ndarray, seed: int) -> Bone:
-        """The bone of a run starting at state ``y`` (its burden made whole cells if small); ``seed`` keys the draws."""
-        model = scenario.model
-        if not scenario.chance:
-            return cls(model, None, False, np.zeros(1, np.uint64), np.inf)
-        index = model.state_names.index(model.chance_state)
-        key = chance.mouse_keys(seed, scenario.name, np.zeros(1))
-        limit = float(scenario.parameters["chance_limit"].value)
-        counted = bool(y[index] < 0.5 * limit)
-        if counted:
-            y[index] = float(chance.whole_cells(np.array([y[index]]), key, 0)[0])
-        return cls(model, index, counted, key, limit)
-
-    @property
-    def counting(self) -> bool:
-        """True when chance updates can change the run (chance is on)."""
-        return self.index is not None
-
-    def holding(self, rhs):
-        """``rhs`` with the counted burden held still between chance updates."""
-        if not self.counted:
-            return rhs
-
-        def held(t, y, *args):
-            dy = rhs(t, y, *args)
-            dy[self.index] = 0.0
-            return dy
-
-        return held
-
-    def first_change(self, dense, to_states, begin: float, end: float, params) -> tuple[float, np.ndarray] | None:
-        """The first chance update in (begin, end] that changes the burden: (its day, the state after it).
-
-        ``to_states(dense(t))`` is the solution on day t. Updates that change nothing are passed over.
-        """
-        if not self.counting:
-            return None
-        for k in range(chance.next_update(begin), int(np.floor(end / chance.INTERVAL + 1e-9)) + 1):
-            day = k * chance.INTERVAL
-            y = to_states(dense(day))
-            arrivals, birth, death = (np.atleast_1d(r) for r in self.model.colony_rates(day, y, params))
-            burden, counted = chance.update(y[self.index:self.index + 1], np.array([self.counted]), arrivals, birth,
-                                            death, np.array([self.limit]), self.key, k)
-            if burden[0] != y[self.index] or bool(counted[0]) != self.counted:
-                y = np.array(y, dtype=float)
-                y[self.index], self.counted = burden[0], bool(counted[0])
-                return day, y
-        return None
 
 
 def solve_ivp(*args, **kwargs):
