@@ -64,6 +64,11 @@ class Parameter:
         None when the parameter is not treated as uncertain.
     range_source : str
         Why the range is plausible (paper, or "chosen for teaching: why").
+    narrowed_range : tuple of float or None
+        A part of ``range`` kept when a finding of the paper itself is taken as
+        evidence (so checking that finding over it is partly circular).
+    narrowed_by : str
+        The finding that narrows the range, and how.
     """
 
     name: str
@@ -76,6 +81,8 @@ class Parameter:
     maximum: float | None = None
     range: tuple[float, float] | None = None
     range_source: str = ""
+    narrowed_range: tuple[float, float] | None = None
+    narrowed_by: str = ""
 
     def allowed(self) -> str:
         upper = f" and <= {self.maximum:g}" if self.maximum is not None else ""
@@ -113,17 +120,18 @@ class ParameterSet(Mapping[str, Parameter]):
                 raise InputError(f"{where}: unknown parameter '{name}'{closest(name, updated)}")
             param = updated[name]
             value = checked_number(raw, f"{where}: parameter '{name}'", param)
-            updated[name] = replace(param, value=value, source=source, range=_moved_range(param, value))
+            updated[name] = replace(param, value=value, source=source, range=_moved_range(param.range, param, value),
+                                    narrowed_range=_moved_range(param.narrowed_range, param, value))
         return ParameterSet(updated)
 
 
-def _moved_range(param: Parameter, value: float) -> tuple[float, float] | None:
-    """``param``'s range scaled by ``value / param.value``, capped at the maximum; None if nothing is left to vary."""
-    if param.range is None or value == param.value:
-        return param.range
+def _moved_range(bounds: tuple[float, float] | None, param: Parameter, value: float) -> tuple[float, float] | None:
+    """``bounds`` of ``param`` scaled by ``value / param.value``, capped at the maximum; None if nothing is left to vary."""
+    if bounds is None or value == param.value:
+        return bounds
     if param.value == 0 or value == 0:
         return None
-    low, high = (bound * value / param.value for bound in param.range)
+    low, high = (bound * value / param.value for bound in bounds)
     high = high if param.maximum is None else min(high, param.maximum)
     return (low, high) if low < high else None
 
@@ -232,7 +240,8 @@ class ParameterFile:
     variability: Mapping[str, Variability]
 
 
-_PARAMETER_KEYS = {"value", "unit", "meaning", "source", "basis", "positive", "maximum", "range", "range_source"}
+_PARAMETER_KEYS = {"value", "unit", "meaning", "source", "basis", "positive", "maximum", "range", "range_source",
+                   "narrowed_range", "narrowed_by"}
 _PRESET_KEYS = {"description", "source", "parameters"}
 
 
@@ -287,12 +296,23 @@ def _parse_parameter(name: str, entry: Any, path: Path) -> Parameter:
                         range_source=require_text(entry.get("range_source", ""), f"{where}.range_source"))
     elif "range_source" in entry:
         raise InputError(f"{where}: 'range_source' without a 'range = [low, high]'")
+    if "narrowed_range" in entry:
+        if param.range is None:
+            raise InputError(f"{where}: 'narrowed_range' without a 'range = [low, high]'")
+        narrowed = _parse_range(entry["narrowed_range"], param, where, "narrowed_range")
+        if narrowed[0] < param.range[0] or narrowed[1] > param.range[1]:
+            raise InputError(f"{where}.narrowed_range must lie inside range [{param.range[0]:g}, {param.range[1]:g}], "
+                             f"not [{narrowed[0]:g}, {narrowed[1]:g}]")
+        param = replace(param, narrowed_range=narrowed,
+                        narrowed_by=require_text(entry.get("narrowed_by", ""), f"{where}.narrowed_by"))
+    elif "narrowed_by" in entry:
+        raise InputError(f"{where}: 'narrowed_by' without a 'narrowed_range = [low, high]'")
     return param
 
 
-def _parse_range(raw: Any, param: Parameter, where: str) -> tuple[float, float]:
-    """``range = [low, high]``: two numbers allowed for ``param`` with low <= value <= high and low < high."""
-    what = f"{where}.range"
+def _parse_range(raw: Any, param: Parameter, where: str, key: str = "range") -> tuple[float, float]:
+    """``key = [low, high]``: two numbers allowed for ``param`` with low <= value <= high and low < high."""
+    what = f"{where}.{key}"
     if not isinstance(raw, list) or len(raw) != 2:
         raise InputError(f"{what} must be a list of two numbers [low, high], not {raw!r}")
     low, high = (checked_number(bound, f"{what} {side}", param) for bound, side in zip(raw, ("low", "high")))

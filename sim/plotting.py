@@ -11,6 +11,7 @@ import contextlib
 import functools
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -405,34 +406,44 @@ def plot_surgery_timing(timing: SurgeryTiming, axes: Sequence[Axes] | None = Non
 
 
 def plot_robustness(robustness: Robustness, axes: Sequence[Axes] | None = None) -> Sequence[Axes]:
-    """Left: how often each declared conclusion holds; right: the delays over the sampled ranges.
+    """Left: how often each declared conclusion holds; right: the delays of the median over the sampled ranges.
 
-    Bars: fraction of one-at-a-time changes (x0.5 and x2) and of range samples in
-    which the conclusion holds, with the required fraction as a dashed line.
-    Right: each delay's distribution over the samples; samples in which the arm
-    stays metastasis-free through follow-up are counted in a bar at the right.
+    Bars: fraction of one-at-a-time changes (x0.5 and x2), of samples over the full
+    ranges and of samples inside the narrowed ranges in which the conclusion holds,
+    with the required fraction as a dashed line; conclusions that hold by
+    construction are labelled so and drawn paler. Right: each delay's distribution over
+    the samples; samples in which the arm's median lies beyond follow-up are counted in
+    a bar at the right.
     """
     from .robustness import REQUIRED
 
     checks = robustness.checks
     with house_style():
         if axes is None:
-            _, axes = plt.subplots(1, 2, figsize=(13, 0.45 * len(checks) + 2.6), layout="constrained",
-                                   gridspec_kw={"width_ratios": [1.25, 1]})
+            _, axes = plt.subplots(1, 2, figsize=(14, 0.6 * len(checks) + 2.8), layout="constrained",
+                                   gridspec_kw={"width_ratios": [1.35, 1]})
         left, right = axes
         rows = np.arange(len(checks))[::-1]
-        left.barh(rows + 0.18, [c.one_at_a_time for c in checks], height=0.36, color=PALETTE[0],
-                  label=f"one parameter at a time, halved or doubled ({len(robustness.varied)} parameters)")
-        left.barh(rows - 0.18, [c.over_ranges for c in checks], height=0.36, color=PALETTE[4],
-                  label=f"{robustness.n} samples of {len(robustness.ranged)} parameter ranges at once")
+        alpha = [1.0 if c.evidence else 0.45 for c in checks]
+        bars = ((f"one parameter at a time, halved or doubled ({len(robustness.varied)} parameters)",
+                 [c.one_at_a_time for c in checks], PALETTE[0]),
+                (f"{robustness.n} samples of {len(robustness.ranged)} parameter ranges and the schedule",
+                 [c.over_ranges for c in checks], PALETTE[4]),
+                (f"the {robustness.inside_narrowed} samples inside the ranges narrowed by the paper's findings",
+                 [0.0 if np.isnan(c.over_narrowed) else c.over_narrowed for c in checks], PALETTE[2]))
+        for k, (label, fractions, colour) in enumerate(bars):
+            for row, fraction, shade in zip(rows, fractions, alpha):
+                left.barh(row + 0.27 * (1 - k), fraction, height=0.26, color=colour, alpha=shade,
+                          label=label if row == rows[0] else None)
         left.axvline(REQUIRED, color="black", linewidth=1, linestyle="--", label=f"{REQUIRED:.0%}")
-        left.set_yticks(rows, [f"{c.conclusion.earlier}\nbefore {c.conclusion.later}"
-                               + ("" if c.at_defaults else " (NOT at defaults)") for c in checks], fontsize=8)
+        left.set_yticks(rows, [_wrapped(c.conclusion.label) + ("" if c.evidence else "\n(by construction: not evidence)")
+                               + ("" if c.at_defaults else " (NOT at defaults)") for c in checks], fontsize=7.5)
         left.grid(axis="y", visible=False)
         left.set_xlim(0, 1.0)
-        left.set_xlabel("fraction of runs in which the conclusion holds")
-        left.set_title("Does each finding of the paper hold\nwhen the uncertain parameters change?", loc="left")
-        left.legend(loc="lower left", fontsize=8, bbox_to_anchor=(0.0, 1.1))
+        left.set_xlabel("fraction of worlds in which the conclusion holds (cohorts with chance)")
+        left.set_title(f"Does each finding of the paper hold when the uncertain numbers change?\n"
+                       f"({robustness.mice} mice per arm in each world)", loc="left")
+        left.legend(loc="lower left", fontsize=8, bbox_to_anchor=(0.0, 1.08))
         finite = np.concatenate([d.values[np.isfinite(d.values)] for d in robustness.delays] + [np.array([1.0])])
         top = float(finite.max())
         bins = np.linspace(0, top, 25)
@@ -443,18 +454,22 @@ def plot_robustness(robustness: Robustness, axes: Sequence[Axes] | None = None) 
             low, median, high = delay.quantiles()
             share = np.histogram(values[np.isfinite(values)], bins=bins)[0] / max(len(values), 1)
             right.stairs(share, bins, color=style["color"], linewidth=1.8,
-                         label=f"{delay.spec.arm} vs {delay.spec.reference}: median {_days(median)}, "
+                         label=f"{delay.spec.arm} vs {delay.spec.reference}:\nmedian {_days(median)}, "
                                f"90 % between {_days(low)} and {_days(high)}")
             right.bar(top + width * (1.5 + i), delay.free_fraction, width=width, color=style["color"], alpha=0.7)
         end = top + width * (2.5 + len(robustness.delays))
         days = [t for t in right.get_xticks() if 0 <= t <= top + 2 * width - 0.15 * end]  # clear of the last label
-        right.set_xticks([*days, top + 2 * width], [*[f"{t:g}" for t in days], "no metastasis\nin follow-up"])
+        right.set_xticks([*days, top + 2 * width], [*[f"{t:g}" for t in days], "median beyond\nfollow-up"])
         right.set_xlim(0, end)
-        right.set_xlabel("delay of bone metastasis [days]")
-        right.set_ylabel("fraction of range samples")
+        right.set_xlabel("delay of the median metastasis day [days]")
+        right.set_ylabel("fraction of samples")
         right.set_title("How many days does protection buy?\n(over the sampled parameter ranges)", loc="left")
         right.legend(loc="upper left", fontsize=8, bbox_to_anchor=(0.0, -0.16))
     return axes
+
+
+def _wrapped(label: str, width: int = 48) -> str:
+    return "\n".join(textwrap.wrap(label, width))
 
 
 def _days(value: float) -> str:

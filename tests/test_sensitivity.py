@@ -185,7 +185,9 @@ def test_sobol_indices_are_finite_and_first_order_within_total(tiny_sobol):
         assert all(math.isfinite(v) for v in values), e.name
         assert e.total_order >= 0
         assert e.total_order_ci[0] <= e.total_order <= e.total_order_ci[1] + 1e-12
-        assert e.first_order_ci[0] <= e.total_order_ci[1], e.name   # first-order <= total, within the noise
+        # first-order <= total, within the noise: at 16 base samples the bootstrap bands of indices below 0.01 are
+        # themselves noise, so they may miss each other by that much
+        assert e.first_order_ci[0] <= e.total_order_ci[1] + 0.01, e.name
     totals = [e.total_order for e in tiny_sobol.entries]
     assert totals == sorted(totals, reverse=True)
     assert 0 < tiny_sobol.censored_fraction < 1   # over the ranges some mice metastasize and some stay free
@@ -268,7 +270,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
     return path
 
 
-CD8_KILL_RANGE = "range = [0.25, 0.6]"
+CD8_KILL_RANGE = "range = [0.2, 0.8]"
 """cd8_kill_max's declared range (value 0.5) as written in the shipped parameter file."""
 RANGE_CASES = {
     "value-outside": (CD8_KILL_RANGE, "range = [0.55, 0.6]", ["cd8_kill_max.range", "low <= value <= high"]),
@@ -279,8 +281,14 @@ RANGE_CASES = {
     "one-number": (CD8_KILL_RANGE, "range = 0.6", ["cd8_kill_max.range", "two numbers"]),
     "three-numbers": (CD8_KILL_RANGE, "range = [0.25, 0.5, 0.6]", ["cd8_kill_max.range", "two numbers"]),
     "above-maximum": ("range = [5e-5, 5e-3]", "range = [5e-5, 2.0]", ["bone_seeding_fraction.range high", "<= 1"]),
-    # cd8_antigen_half is declared positive (ifn_ec50, used here before, no longer has a range)
-    "zero-for-positive": ("range = [1e5, 1e7]", "range = [0.0, 1e7]", ["cd8_antigen_half.range low", "> 0"]),
+    # cd8_antigen_half is declared positive
+    "zero-for-positive": ("range = [1e5, 1e8]", "range = [0.0, 1e8]", ["cd8_antigen_half.range low", "> 0"]),
+    "narrowed-outside": ("narrowed_range = [0.25, 0.6]", "narrowed_range = [0.25, 0.9]",
+                         ["cd8_kill_max.narrowed_range", "inside range [0.2, 0.8]"]),
+    "narrowed-reversed": ("narrowed_range = [0.25, 0.6]", "narrowed_range = [0.6, 0.25]",
+                          ["cd8_kill_max.narrowed_range", "low <= value <= high"]),
+    "narrowed-without-reason": ("narrowed_range = [0.25, 0.6]", "",
+                                ["cd8_kill_max", "'narrowed_by' without a 'narrowed_range"]),
     "source-alone": (CD8_KILL_RANGE + "\n", "", ["cd8_kill_max", "'range_source' without"]),
 }
 

@@ -62,6 +62,13 @@ def _alive_slope(cells):
     return 12.0 * u * (1.0 - u)
 
 
+def _ifn_help(S, p):
+    """Share of the full CD8 expansion rate that interferon signalling ``S`` allows [1]: some priming is left
+    without it (``cd8_priming_without_ifn``), the rest needs it as the 'third signal'."""
+    floor = p["cd8_priming_without_ifn"]
+    return floor + (1.0 - floor) * S
+
+
 def _bone_rates(C, B, N, L, M, Q, S, p):
     """What acts on bone tumour cells: arrivals [cells/day] and, per cell, growth, NK and CD8 killing [1/day].
 
@@ -102,7 +109,7 @@ def rhs(t: float, y: np.ndarray, p: Values) -> np.ndarray:
     nk_boost = suppression * (1.0 + p["nk_ifn_kill_boost"] * S)
     ctc_loss = (p["ctc_clearance"] + p["nk_ctc_kill"] * nk_boost * N) * C
     arrivals, bone_growth, nk_kill, cd8_kill = _bone_rates(C, B, N, L, M, Q, S, p)
-    priming = suppression * p["cd8_expansion"] * S * _saturation(antigen, p["cd8_antigen_half"])[0]
+    priming = suppression * p["cd8_expansion"] * _ifn_help(S, p) * _saturation(antigen, p["cd8_antigen_half"])[0]
     # no room left once effector plus memory cells fill the capacity (never a loss term)
     cd8_expansion = priming * (p["cd8_naive"] + L) * np.maximum(1.0 - cytotoxic / p["cd8_capacity"], 0.0)
     host_sensing = p["host_ifn_production"] * _saturation(antigen, p["host_sensing_half"])[0]
@@ -180,14 +187,15 @@ def jacobian(t: float, y: np.ndarray, p: Values) -> np.ndarray:
     room = np.maximum(1.0 - cytotoxic / p["cd8_capacity"], 0.0)
     crowding = np.where(room > 0, expanding / p["cd8_capacity"], 0.0)  # -d(expanding * room)/dL from the room
     rate = p["cd8_expansion"]
-    J[iL, iP] = suppression * rate * S * stimulation_slope * expanding * room
+    helped = rate * _ifn_help(S, p)
+    J[iL, iP] = suppression * helped * stimulation_slope * expanding * room
     J[iL, iB] = J[iL, iP]
-    J[iL, iL] = suppression * rate * S * stimulation * (room - crowding) - (
+    J[iL, iL] = suppression * helped * stimulation * (room - crowding) - (
         p["cd8_death"] + p["cd8_memory_formation"] + p["cd8_depletion_rate"]
     )
-    J[iL, iM] = -suppression * rate * S * stimulation * crowding
-    J[iL, iQ] = suppression_slope * rate * S * stimulation * expanding * room
-    J[iL, iS] = suppression * rate * stimulation * expanding * room
+    J[iL, iM] = -suppression * helped * stimulation * crowding
+    J[iL, iQ] = suppression_slope * helped * stimulation * expanding * room
+    J[iL, iS] = suppression * rate * (1.0 - p["cd8_priming_without_ifn"]) * stimulation * expanding * room
 
     J[iM, iL] = p["cd8_memory_formation"] + zero
     J[iM, iM] = -(p["cd8_memory_death"] + p["cd8_depletion_rate"]) + zero
