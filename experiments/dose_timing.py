@@ -11,10 +11,10 @@ days to Irf7-silenced 4T1.2 tumours and shows how many metastasis-free days
 each buys.
 
 What to try (edit the lines under the imports, then run again):
-  * A longer-lived interferon: CHANGES = {"ifn_clearance": 4}  (half-life 4 h instead of 1 h).
+  * A longer-lived interferon: CHANGES = {"ifn_clearance": 8}  (half-life 2 h instead of 1 h).
     Does dosing frequency still matter as much? The model clears the host's own
     interferon at the same rate, so the untreated mouse changes too; with
-    {"ifn_clearance": 1.7} (10 h) it no longer metastasizes at all.
+    {"ifn_clearance": 4} (4 h) it no longer metastasizes at all.
   * Start days around the surgery on day 14: STARTS = [1, 10, 14, 21]
   * Fewer memory CD8+ T cells: CHANGES = {"cd8_memory_formation": 0.005}. Which courses
     still prevent metastasis?

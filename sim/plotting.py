@@ -177,7 +177,7 @@ def _irf7_panels(result: Result, axes: np.ndarray | None) -> np.ndarray:
 
 BURDEN_LEGEND = {"legend_loc": "center right", "legend_options": {"bbox_to_anchor": (1.0, 0.36)}}
 """Where a burden plot of arms that rise and arms that fall keeps its legend clear of the lines: right, below
-the detection threshold (1e6 cells) and above the falling arms."""
+the detection threshold (5e5 cells) and above the falling arms."""
 
 
 def plot_burden(

@@ -171,7 +171,7 @@ def test_repr_is_one_short_line():
     results = sim.compare(["irf7-silenced", "irf7-restored", "kuznetsov1994"][:2], days=60)
     text = repr(results)
     assert len(text) < 400 and "\n" not in text
-    assert "'irf7-silenced': bone metastasis on day 32" in text and "no bone metastasis within 60 days" in text
+    assert "'irf7-silenced': bone metastasis on day 34" in text and "no bone metastasis within 60 days" in text
     assert "9 states x" in repr(results[0])
     assert "followed" in repr(sim.run("kuznetsov1994", days=10))
 

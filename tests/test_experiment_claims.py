@@ -60,7 +60,7 @@ def test_dose_timing_when_the_untreated_mouse_stays_free_claims_no_delay(capsys,
 
 
 def test_dose_timing_sentences_match_the_table(capsys, tmp_path):
-    printed = run_script("dose_timing", capsys, tmp_path, CHANGES={"ifn_clearance": 4})
+    printed = run_script("dose_timing", capsys, tmp_path, CHANGES={"ifn_clearance": 8})
     delay = {}
     for start, interval, amount, cell in re.findall(r"^(\d+)\s+(\d+)\s+(\S+)\s+(.+?)\s*$", printed, re.MULTILINE):
         delay[int(start), int(interval), float(amount)] = np.inf if cell.startswith("no metastasis") else float(cell)
@@ -161,7 +161,8 @@ def test_interferon_therapy_explains_only_what_its_numbers_show(first_late_dose,
     net, unopposed = (float(x) for x in re.search(r"net ([0-9.]+) per day .* unopposed: ([0-9.]+)\)", why).groups())
     assert 0 < net < unopposed  # killing slowed the bone's growth but did not stop it
     bone = re.search(r"bone already held ([0-9.e+]+) cells \(([0-9.]+) % of", why)
-    assert float(bone[2]) == pytest.approx(float(bone[1]) / 1e4, rel=0.05)  # printed to 2 significant digits
+    threshold = runs["late"].parameters["detection_threshold"]
+    assert float(bone[2]) == pytest.approx(100 * float(bone[1]) / threshold, rel=0.05)  # printed to 2 significant digits
 
 
 def test_interferon_therapy_claims_no_reason_when_timing_makes_no_difference(capsys, tmp_path):

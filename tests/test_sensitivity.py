@@ -35,8 +35,8 @@ WEAKER_CD8 = {"cd8_kill_max": 0.3}
 index would be a censored 0). With CD8+ killing at 0.3 per day, inside its declared range [0.25, 0.6], it
 metastasizes near day 45 with Irf7, interferon signalling, NK and CD8+ responses all still at work, so the
 local analyses perturb around that."""
-RANGED_COUNT = (21, 25)
-"""How many irf7 parameters declare a range (23 when written): a sanity bracket, not an exact count."""
+RANGED_COUNT = (24, 28)
+"""How many irf7 parameters declare a range (26 when written): a sanity bracket, not an exact count."""
 
 
 @pytest.fixture(scope="module")
@@ -210,18 +210,18 @@ def test_sobol_is_reproducible_and_independent_of_workers_and_executor(tiny_sobo
     assert other.to_dict() != tiny_sobol.to_dict()
 
 
-def test_a_larger_sobol_run_ranks_bone_growth_and_nk_killing_first():
-    """Over the declared ranges of irf7-restored, bone growth then NK killing of bone cells matter most, CD8+
-    killing is among the top five, and NK killing of circulating cells matters far less than CD8+ killing.
+def test_a_larger_sobol_run_ranks_bone_growth_and_cd8_killing_first():
+    """Over the declared ranges of irf7-restored, bone growth and CD8+ killing matter most (nearly tied), NK killing
+    of bone cells is among the top five, and NK killing of circulating cells matters far less than CD8+ killing.
 
-    (A 4096-sample run gives total indices 0.41, 0.24 and 0.19 for bone_growth_rate, nk_kill and cd8_kill_max,
-    0.027 for nk_ctc_kill.) With 23 ranged parameters the estimates are noisier than with the 13 of the first
-    model, so this uses 512 base samples rather than 128.
+    (A 4096-sample run gives total indices 0.34, 0.33 and 0.20 for cd8_kill_max, bone_growth_rate and nk_kill,
+    0.038 for nk_ctc_kill, with cd8_kill_max sampled over its full range 0.2-0.8 per day.) With 26 ranged
+    parameters the estimates are noisy, so this uses 512 base samples.
     """
     analysis = sobol_analysis("irf7-restored", n=512, seed=1)
     names = [e.name for e in analysis.entries]
-    assert names[:2] == ["bone_growth_rate", "nk_kill"]
-    assert "cd8_kill_max" in names[:5]
+    assert set(names[:2]) == {"bone_growth_rate", "cd8_kill_max"}
+    assert "nk_kill" in names[:5]
     assert analysis.entry("nk_ctc_kill").total_order < analysis.entry("cd8_kill_max").total_order / 5
 
 
@@ -258,7 +258,8 @@ def test_a_changed_value_moves_its_range():
     line = prepare("66cl4")  # the tumour line halves bone seeding (2.5e-4 instead of 5e-4)
     assert line.parameters["bone_seeding_fraction"].range == pytest.approx((2.5e-5, 2.5e-3))
     changed = prepare("irf7-restored", parameters={"cd8_kill_max": 0.6, "nk_kill": 0})  # 1.2 x the default 0.5
-    assert changed.parameters["cd8_kill_max"].range == pytest.approx((0.3, 0.72))
+    assert changed.parameters["cd8_kill_max"].range == pytest.approx((0.24, 0.96))
+    assert changed.parameters["cd8_kill_max"].narrowed_range == pytest.approx((0.3, 0.72))  # moves with it
     assert changed.parameters["nk_kill"].range is None       # switched off: nothing left to vary
     assert "nk_kill" not in ranged_parameters(changed)
 
@@ -352,7 +353,7 @@ def test_command_global_json_text_and_plot(cli, tmp_path):
 def test_command_reports_progress_on_stderr(cli):
     ranged = len(ranged_parameters(prepare("irf7-restored")))
     assert RANGED_COUNT[0] <= ranged <= RANGED_COUNT[1]
-    runs = 8 * (ranged + 2)  # n (d + 2): 200 with the 23 ranged parameters when written
+    runs = 8 * (ranged + 2)  # n (d + 2): 224 with the 26 ranged parameters when written
     outcome = cli("sensitivity", "irf7-restored", "--global", "--n", "8", "--workers", "1", "--json")
     assert f"Sobol analysis of irf7-restored ({runs} runs)" in outcome.err and "done" in outcome.err
     assert outcome.out.startswith("{")

@@ -30,7 +30,7 @@ def test_sweep_values_reject_bad_ranges(low, high, steps, log):
 def test_irf7_sweep_matches_single_runs_and_protection_needs_the_receptor():
     """Each sweep point equals the single run; more Irf7 means later metastasis in a wild-type host (at full
     Irf7 none within follow-up: NaN in the sweep, None in the run), and nothing changes without Ifnar1."""
-    values = np.array([0.0, 0.25, 0.5, 1.0])
+    values = np.array([0.0, 0.1, 0.2, 1.0])
     sweep = parameter_sweep(["irf7-silenced", "irf7-silenced-ifnar-ko"], "irf7_activity", values, workers=1)
     assert sweep.metastasis_day.shape == (2, 4)
     for k, value in enumerate(values):
@@ -48,8 +48,8 @@ def test_irf7_sweep_matches_single_runs_and_protection_needs_the_receptor():
 
 
 def test_sweep_with_cohorts_reports_medians_near_the_typical_mouse():
-    """Half-restored Irf7 (0.5) rather than full: at 1.0 the typical mouse stays metastasis-free, leaving no day to compare."""
-    sweep = parameter_sweep(["irf7-silenced"], "irf7_activity", np.array([0.0, 0.5]), cohort_n=60, seed=3, workers=1)
+    """A fifth of full Irf7 (0.2): from about 0.5 up the typical mouse stays metastasis-free, leaving no day to compare."""
+    sweep = parameter_sweep(["irf7-silenced"], "irf7_activity", np.array([0.0, 0.2]), cohort_n=60, seed=3, workers=1)
     assert np.isfinite(sweep.metastasis_day).all() and np.isfinite(sweep.median_survival).all()
     assert sweep.median_survival.shape == (1, 2)
     assert np.all(np.abs(sweep.median_survival - sweep.metastasis_day) < 8)
