@@ -126,8 +126,9 @@ sliders(draw_cohorts,
 # %% [markdown]
 # ## 20 mice with the same parameters: why did some stay free?
 #
-# The 200 mice above differ in two parameters *and* in luck. Now luck alone: 20 interferon-dosed mice
-# with exactly the same parameters, differing only in their chance draws (the `seed` of each run).
+# The 200 mice above differ in two parameters *and* in luck. Now luck alone: 20 Irf7-restored mice,
+# operated on day 10 instead of 14, with exactly the same parameters, differing only in their chance
+# draws (the `seed` of each run).
 # With `chance=True`, while the bone holds fewer than 200 tumour cells, tumorsim counts them one by
 # one: cells arrive from the blood, divide and die at random, at the rates of the model's equations
 # ([docs/model.md](../docs/model.md), "Chance in the bone").
@@ -135,8 +136,8 @@ sliders(draw_cohorts,
 # **Predict first:** will all 20 mice share one fate? If not, what tells the two kinds apart?
 
 # %%
-SURGERY = next(e["day"] for e in sim.load_scenario("ifn-dosed").schedule_entries if e["event"] == "resection")
-twenty = [sim.run("ifn-dosed", chance=True, seed=seed, replicates=0) for seed in range(20)]
+SURGERY = 10
+twenty = [sim.run("irf7-restored", surgery=SURGERY, chance=True, seed=seed, replicates=0) for seed in range(20)]
 fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
 for run in twenty:
     ax.plot(run.time, np.maximum(run["B"], 0.5), color="#D55E00" if run.fate == "metastasis" else "#0072B2",
@@ -144,7 +145,7 @@ for run in twenty:
 ax.set_yscale("log")
 ax.set_xlabel("day")
 ax.set_ylabel("bone tumour cells (0 drawn at 0.5)")
-ax.set_title("20 interferon-dosed mice: same parameters, different chance draws")
+ax.set_title(f"20 Irf7-restored mice operated on day {SURGERY}: same parameters, different chance draws")
 ax.plot([], [], color="#D55E00", label="bone metastasis")
 ax.plot([], [], color="#0072B2", label="stayed free")
 legend = ax.legend()
@@ -163,9 +164,9 @@ for fate in sorted(set(fates)):
 # for the mice of each fate. How many mice of 20 would you need to tell an arm where 90 % stay free from
 # one where 80 % do?
 #
-# One run tells you its mouse's fate; `sim.run("ifn-dosed", chance=True, seed=3).odds` also solves 200
-# more mice with the same parameters and says how often each fate came up, with a 95 % interval. With
-# the doses starting a day later (`dose_start=2`), how often does a mouse stay free?
+# One run tells you its mouse's fate; `sim.run("irf7-restored", surgery=10, chance=True, seed=3).odds`
+# also solves 200 more mice with the same parameters and says how often each fate came up, with a 95 %
+# interval. With surgery on day 14, as in the shipped arm, how often does a mouse stay free?
 
 # %% [markdown]
 # ## Your turn

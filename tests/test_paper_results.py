@@ -179,7 +179,7 @@ def test_the_headline_numbers_tell_the_papers_story(runs):
     assert restored["surgery_day"] == silenced["surgery_day"] == 14.0
     assert restored["signalling_before_surgery"] > 2 * silenced["signalling_before_surgery"]
     assert restored["nk_fold_before_surgery"] > silenced["nk_fold_before_surgery"] > 1.0
-    assert restored["cd8_memory_after_surgery"] > 100 * silenced["cd8_memory_after_surgery"]
+    assert restored["cd8_memory_after_surgery"] > 10 * silenced["cd8_memory_after_surgery"]  # an order of magnitude more
     for knockout in ("irf7-silenced-ifnar-ko", "irf7-restored-ifnar-ko", "ifn-dosed-ifnar-ko"):
         assert numbers[knockout]["signalling_before_surgery"] == 0.0
         # without the receptor a little priming is left (cd8_priming_without_ifn), far less than with it
