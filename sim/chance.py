@@ -39,6 +39,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .errors import InputError
+
 INTERVAL = 0.25
 """Days between updates of a small bone burden. The rates that move it change over about a day (the primary
 grows by a factor e^0.23 in a quarter day at its fastest; CD8+ T cells expand at up to about 1 per day)."""
@@ -210,7 +212,8 @@ class Bones:
         if not scenario.chance:
             return cls(model, None, np.zeros(n, bool), np.zeros(n, np.uint64), np.full(n, np.inf))
         if keys is None or len(keys) != n:
-            raise ValueError("a batch with chance needs one key per mouse")
+            raise InputError(f"{scenario.name}: with chance on, keys= needs one chance key per mouse "
+                             "(sim.chance.mouse_keys(seed, scenario.name, indices)); or solve its mean_field()")
         index = model.state_names.index(model.chance_state)
         limit = np.broadcast_to(np.asarray(params["chance_limit"], float), (n,))
         counted = initial[index] < 0.5 * limit

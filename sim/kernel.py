@@ -400,7 +400,8 @@ def solve(
     for column, name in enumerate(names):
         params[:, column] = values[name]
     if scenario.chance and (keys is None or len(keys) != n):
-        raise ValueError("a cohort with chance needs one key per mouse")
+        raise InputError(f"{scenario.name}: with chance on, keys= needs one chance key per mouse "
+                         "(sim.chance.mouse_keys(seed, scenario.name, indices)); or solve its mean_field()")
     keys = np.zeros(n, np.uint64) if keys is None else np.ascontiguousarray(keys, np.uint64)
     limits = np.broadcast_to(np.asarray(values.get("chance_limit", np.inf), float), (n,)).copy()
     initial = np.ascontiguousarray(initial_states(scenario, values, n).T)
