@@ -7,19 +7,21 @@ import pytest
 from checks import assert_one_line_error, strict_json
 
 import sim
-from sim.errors import InputError
-from sim.robustness import (
+from sim.conclusions import (
     CONCLUSIONS_FILE,
-    REQUIRED,
     Conclusion,
     DelaySpec,
-    DelaySummary,
     Difference,
+    load_conclusions,
+    shifted_schedule,
+)
+from sim.errors import InputError
+from sim.robustness import (
+    REQUIRED,
+    DelaySummary,
     Worlds,
     check_robustness,
-    load_conclusions,
     ranged_parameters,
-    shifted_schedule,
     varied_parameters,
 )
 
