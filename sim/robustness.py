@@ -34,6 +34,7 @@ The declared conclusions and the schedule's uncertainty are read by ``sim.conclu
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
+from . import kernel
 from .analysis import format_table
 from .checks import check_seed, check_size
 from .cohort import choose_engine, sample_parameters, simulate_cohort
@@ -431,6 +433,9 @@ def check_robustness(
     if any(s.model is not first.model for s in arms.values()) or first.model.detection_state is None:
         raise InputError(f"{declared.source}: every arm must be a scenario of one model with a metastasis readout")
     engine = choose_engine(engine, first)
+    if engine == "numpy" and not kernel.available():
+        print(f"tumorsim: robustness on the NumPy engine takes minutes (about 10 at the defaults on 2 cores); the "
+              f"compiled engine takes seconds: {kernel.INSTALL}", file=sys.stderr)
     varied, ranged = varied_parameters(first), ranged_parameters(first)
     needed = {name: sorted({s.days, *(d.day for d in declared.differences if name in d.arms)}) for name, s in arms.items()}
 

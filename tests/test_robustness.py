@@ -258,3 +258,15 @@ def test_command_prints_the_table_and_writes_json_and_a_figure(cli, tmp_path):
 ])
 def test_bad_flags_get_one_line(cli, flags, fragment):
     assert_one_line_error(cli("robustness", *flags), fragment)
+
+
+def test_without_the_compiled_engine_the_check_says_in_one_line_what_to_install(tmp_path, monkeypatch, capsys):
+    import sim.kernel
+
+    path = tmp_path / "two-arms.toml"
+    path.write_text("[[conclusion]]\nearlier = 'irf7-silenced'\nlater = 'irf7-restored'\nclaim = 'c'\n", encoding="utf-8")
+    monkeypatch.setattr(sim.kernel, "available", lambda: False)
+    result = check_robustness(path, n=1, mice=2, seed=0, workers=1)
+    assert result.engine == "numpy"
+    notice = capsys.readouterr().err.strip().splitlines()
+    assert len(notice) == 1 and sim.kernel.INSTALL in notice[0]
