@@ -74,7 +74,7 @@ def run(
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
     chance: bool | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     replicates: int = REPLICATES,
     names: Mapping[str, str] = ARGUMENTS,
     **treatment: Any,
@@ -98,8 +98,8 @@ def run(
     chance : bool, optional
         True: a small bone burden is whole cells left to chance (``sim.chance``); False: the mean-field view,
         the ODEs alone. Default: the scenario's own setting.
-    seed : int
-        Seed of this mouse's chance draws (with chance on).
+    seed : int, optional
+        Seed of this mouse's chance draws (default 0); only with chance on, where it picks the mouse.
     replicates : int
         With chance on, also solve this many mice with the same parameters and other draws (the run shown is
         the first), to say how likely each fate is: ``Result.odds``. 0 skips them.
@@ -123,12 +123,24 @@ def run(
     """
     prepared = prepare(scenario, days=days, parameters=parameters, initial=initial, chance=chance, names=names,
                        **_treatment(treatment))
-    seed = check_seed(seed, names["seed"])
+    seed = _chance_seed(seed, [prepared], names)
     replicates = check_replicates(replicates, names["replicates"])
     result = solve(prepared, rtol=rtol, atol=atol, every=every, seed=seed)
     if not prepared.chance or not replicates:
         return result
     return replace(result, odds=fate_odds(prepared, replicates, seed))
+
+
+def _chance_seed(seed: Any, prepared: Sequence[Scenario], names: Mapping[str, str]) -> int:
+    """``seed`` checked (default 0); given while no scenario has chance on, an InputError: it would change nothing."""
+    if seed is None:
+        return 0
+    seed = check_seed(seed, names["seed"])
+    if not any(s.chance for s in prepared):
+        on = "--chance" if names["chance"].startswith("--") else f"{names['chance']}=True"
+        raise InputError(f"{names['seed']} picks a mouse's chance draws, but {prepared[0].name} runs in the mean-field "
+                         f"view, where every run is the same; add {on} or drop {names['seed']}")
+    return seed
 
 
 def check_replicates(raw: Any, flag: str) -> int:
@@ -157,7 +169,7 @@ def compare(
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
     chance: bool | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     names: Mapping[str, str] = ARGUMENTS,
     **treatment: Any,
 ) -> Comparison:
@@ -176,7 +188,7 @@ def compare(
         raise InputError(f"scenarios must be a non-empty list of scenario names, files or Scenarios, not {scenarios!r:.60}")
     prepared = [prepare(s, days=days, parameters=parameters, initial=initial, chance=chance, names=names,
                         **_treatment(treatment)) for s in scenarios]
-    seed = check_seed(seed, names["seed"])
+    seed = _chance_seed(seed, prepared, names)
     labels = [s.name if isinstance(s, Scenario) else str(s) for s in scenarios]
     return Comparison(tuple(solve(s, rtol=rtol, atol=atol, seed=seed) for s in distinct_names(prepared, labels)))
 

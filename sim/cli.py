@@ -83,7 +83,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="count a small bone burden cell by cell, its cells arriving, dividing and dying at random")
     either.add_argument("--mean-field", action="store_true",
                         help="follow the bone burden with the ODEs alone (fractions of a cell included)")
-    view.add_argument("--seed", default="0", help="seed of the mouse's chance draws (default 0)")
+    view.add_argument("--seed", help="seed of the mouse's chance draws (default 0; with chance on)")
     parser.add_argument("--rtol", default=str(DEFAULT_RTOL), help=f"relative tolerance (default {DEFAULT_RTOL:g})")
     parser.add_argument("--atol", default=str(DEFAULT_ATOL), help=f"absolute tolerance (default {DEFAULT_ATOL:g})")
     parser.add_argument("--plot", metavar="PATH", help="save the figure (.png, .svg or .pdf)")
@@ -196,7 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     robustness.add_argument("--mice", default="100", help="mice per arm in each sample (default 100)")
     robustness.add_argument("--seed", default="0", help="seed of the sample and the mice (whole number >= 0)")
     robustness.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
-                            help="change a parameter in every arm first (repeatable)")
+                            help="change a parameter in every arm first (repeatable); its range, and a narrowed "
+                                 "range, move with it")
     robustness.add_argument("--engine", default="auto", choices=("auto", "compiled", "numpy"),
                             help="how the cohorts are integrated (default: compiled if the fast extra is installed)")
     robustness.add_argument("--workers", help="threads or processes to use (default: one per core)")

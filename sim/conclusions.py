@@ -57,6 +57,7 @@ class Conclusion:
     earlier: str
     later: str
     claim: str
+    source: str = ""
     by_construction: str = ""
 
     @property
@@ -151,7 +152,7 @@ class DeclaredConclusions:
 
 
 _FILE_KEYS = {"title", "tie_days", "tie_fraction", "conclusion", "difference", "delay", "schedule"}
-_CONCLUSION_KEYS = (("earlier", "later", "claim"), ("by_construction",))
+_CONCLUSION_KEYS = (("earlier", "later", "claim"), ("source", "by_construction"))
 _DIFFERENCE_KEYS = (("arm", "reference", "day", "at_least", "claim", "source"), ("by_construction",))
 _DELAY_KEYS = (("arm", "reference", "meaning"), ("at_least", "claim", "source", "by_construction"))
 _SCHEDULE_KEYS = {"range", "unit", "meaning", "source"}
@@ -167,7 +168,7 @@ def load_conclusions(path: str | Path | None = None) -> DeclaredConclusions:
     tie_fraction = checked_number(data.get("tie_fraction", 0.0), f"{where}: 'tie_fraction'")
     if tie_fraction >= 1:
         raise InputError(f"{where}: 'tie_fraction' must be a fraction from 0 to below 1, not {tie_fraction:g}")
-    conclusions = tuple(Conclusion(**_entry(e, *_CONCLUSION_KEYS, f"{where}: conclusion {i}"))
+    conclusions = tuple(_conclusion(e, f"{where}: conclusion {i}")
                         for i, e in enumerate(_entries(data, "conclusion", where), start=1))
     differences = tuple(_difference(e, f"{where}: difference {i}")
                         for i, e in enumerate(_entries(data, "difference", where, required=False), start=1))
@@ -209,8 +210,20 @@ def _entry(entry: Any, keys: tuple[str, ...], optional: tuple[str, ...], here: s
     return values
 
 
+def _two_arms(first: str, second: str, keys: str, here: str) -> None:
+    if first == second:
+        raise InputError(f"{here}: {keys} name the same arm '{first}'; compare two different arms")
+
+
+def _conclusion(entry: Any, here: str) -> Conclusion:
+    values = _entry(entry, *_CONCLUSION_KEYS, here)
+    _two_arms(values["earlier"], values["later"], "'earlier' and 'later'", here)
+    return Conclusion(**values)
+
+
 def _difference(entry: Any, here: str) -> Difference:
     values = _entry(entry, *_DIFFERENCE_KEYS, here, numbers=("day", "at_least"))
+    _two_arms(values["arm"], values["reference"], "'arm' and 'reference'", here)
     if values["at_least"] > 1:
         raise InputError(f"{here}: 'at_least' is a difference of fractions, from 0 to 1, not {values['at_least']:g}")
     return Difference(**values)
@@ -218,6 +231,7 @@ def _difference(entry: Any, here: str) -> Difference:
 
 def _delay(entry: Any, here: str) -> DelaySpec:
     values = _entry(entry, *_DELAY_KEYS, here, numbers=("at_least",))
+    _two_arms(values["arm"], values["reference"], "'arm' and 'reference'", here)
     if "at_least" in values and not values.get("claim"):
         raise InputError(f"{here}: a delay with 'at_least' is a conclusion and needs a 'claim'")
     return DelaySpec(**values)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Patch
 
 from . import analysis
 from .fileio import Output, check_figure_path, write_all
@@ -431,11 +432,11 @@ def plot_robustness(robustness: Robustness, axes: Sequence[Axes] | None = None) 
                  [c.over_ranges for c in checks], PALETTE[4]),
                 (f"the {robustness.inside_narrowed} samples inside the ranges narrowed by the paper's findings",
                  [0.0 if np.isnan(c.over_narrowed) else c.over_narrowed for c in checks], PALETTE[2]))
-        for k, (label, fractions, colour) in enumerate(bars):
+        for k, (_, fractions, colour) in enumerate(bars):
             for row, fraction, shade in zip(rows, fractions, alpha):
-                left.barh(row + 0.27 * (1 - k), fraction, height=0.26, color=colour, alpha=shade,
-                          label=label if row == rows[0] else None)
-        left.axvline(REQUIRED, color="black", linewidth=1, linestyle="--", label=f"{REQUIRED:.0%}")
+                left.barh(row + 0.27 * (1 - k), fraction, height=0.26, color=colour, alpha=shade)
+        required = left.axvline(REQUIRED, color="black", linewidth=1, linestyle="--")
+        handles = [Patch(color=colour, label=label) for label, _, colour in bars]  # full colours: pale rows are built in
         left.set_yticks(rows, [_wrapped(c.conclusion.label) + ("" if c.evidence else "\n(by construction: not evidence)")
                                + ("" if c.at_defaults else " (NOT at defaults)") for c in checks], fontsize=7.5)
         left.grid(axis="y", visible=False)
@@ -443,10 +444,11 @@ def plot_robustness(robustness: Robustness, axes: Sequence[Axes] | None = None) 
         left.set_xlabel("fraction of worlds in which the conclusion holds (cohorts with chance)")
         left.set_title(f"Does each finding of the paper hold when the uncertain numbers change?\n"
                        f"({robustness.mice} mice per arm in each world)", loc="left")
-        left.legend(loc="lower left", fontsize=8, bbox_to_anchor=(0.0, 1.08))
+        left.legend([*handles, required], [*(h.get_label() for h in handles), f"{REQUIRED:.0%}, paler: by construction"],
+                    loc="lower left", fontsize=8, bbox_to_anchor=(0.0, 1.08))
         finite = np.concatenate([d.values[np.isfinite(d.values)] for d in robustness.delays] + [np.array([1.0])])
-        top = float(finite.max())
-        bins = np.linspace(0, top, 25)
+        top, bottom = float(finite.max()), min(0.0, float(finite.min()))  # a delay can be negative: an arm earlier
+        bins = np.linspace(bottom, top, 25)
         width = bins[1] - bins[0]
         for i, delay in enumerate(robustness.delays):
             style = line_style(i)
@@ -456,15 +458,17 @@ def plot_robustness(robustness: Robustness, axes: Sequence[Axes] | None = None) 
             right.stairs(share, bins, color=style["color"], linewidth=1.8,
                          label=f"{delay.spec.arm} vs {delay.spec.reference}:\nmedian {_days(median)}, "
                                f"90 % between {_days(low)} and {_days(high)}")
-            right.bar(top + width * (1.5 + i), delay.free_fraction, width=width, color=style["color"], alpha=0.7)
+            beyond = float(np.mean(np.isinf(values))) if len(values) else 0.0  # of the same samples as the stairs
+            right.bar(top + width * (1.5 + i), beyond, width=width, color=style["color"], alpha=0.7)
         end = top + width * (2.5 + len(robustness.delays))
-        days = [t for t in right.get_xticks() if 0 <= t <= top + 2 * width - 0.15 * end]  # clear of the last label
-        right.set_xticks([*days, top + 2 * width], [*[f"{t:g}" for t in days], "median beyond\nfollow-up"])
-        right.set_xlim(0, end)
+        clear = top + 2 * width - 0.15 * (end - bottom)  # day ticks stay clear of the last label
+        days = [t for t in right.get_xticks() if bottom <= t <= clear]
+        right.set_xticks([*days, top + 2 * width], [*[f"{t:g}" for t in days], "arm's median\nbeyond follow-up"])
+        right.set_xlim(bottom, end)
         right.set_xlabel("delay of the median metastasis day [days]")
-        right.set_ylabel("fraction of samples")
+        right.set_ylabel("fraction of the samples with a reference median")
         right.set_title("How many days does protection buy?\n(over the sampled parameter ranges)", loc="left")
-        right.legend(loc="upper left", fontsize=8, bbox_to_anchor=(0.0, -0.16))
+        right.legend(loc="upper center", fontsize=8)
     return axes
 
 
@@ -473,7 +477,7 @@ def _wrapped(label: str, width: int = 48) -> str:
 
 
 def _days(value: float) -> str:
-    return "beyond follow-up" if np.isinf(value) else f"{value:.0f} d"
+    return "beyond follow-up" if np.isinf(value) else f"{round(value)} d"  # round(-0.3) is 0, never "-0"
 
 
 def plot_dose_grid(grid: DoseGrid, axes: np.ndarray | None = None) -> np.ndarray:

@@ -239,14 +239,20 @@ class ConclusionCheck:
 @dataclass(frozen=True)
 class DelaySummary:
     """A delay of medians [day] at the defaults and its distribution over the ranges (inf: the arm's median is
-    beyond follow-up)."""
+    beyond follow-up; NaN: the reference's is, so there is no delay to measure)."""
 
     spec: DelaySpec
     at_defaults: float
     values: np.ndarray = field(repr=False)
+    arm_beyond: np.ndarray = field(repr=False)  # per sample: the arm's median lies beyond follow-up
+
+    @property
+    def measured(self) -> int:
+        """Samples in which the reference's median is reached, so that the delay is defined."""
+        return int(np.sum(~np.isnan(self.values)))
 
     def quantiles(self, levels: Sequence[float] = (0.05, 0.5, 0.95)) -> list[float]:
-        """Quantiles over the worlds with a reference median; inf when beyond follow-up."""
+        """Quantiles over the ``measured`` samples; inf when the arm's median is beyond follow-up."""
         defined = self.values[~np.isnan(self.values)]
         if not len(defined):
             return [float("nan")] * len(levels)
@@ -254,8 +260,8 @@ class DelaySummary:
 
     @property
     def free_fraction(self) -> float:
-        """Fraction of the worlds in which more than half of the arm's mice stay metastasis-free through follow-up."""
-        return float(np.mean(np.isinf(self.values)))
+        """Fraction of all samples in which more than half of the arm's mice stay metastasis-free through follow-up."""
+        return float(np.mean(self.arm_beyond))
 
 
 @dataclass(frozen=True)
@@ -314,6 +320,7 @@ class Robustness:
                 "arm": d.spec.arm, "reference": d.spec.reference, "meaning": d.spec.meaning,
                 "at_defaults": _json_days(d.at_defaults),
                 "over_ranges": dict(zip(("p5", "median", "p95"), map(_json_days, d.quantiles()))),
+                "samples_with_a_reference_median": d.measured,
                 "median_beyond_follow_up_fraction": d.free_fraction} for d in self.delays],
             "version": self.version,
         }
@@ -349,16 +356,20 @@ class Robustness:
                          "of samples over the ranges.")
         built_in = [c for c in self.checks if not c.evidence]
         if built_in:
-            reasons = list(dict.fromkeys(c.conclusion.by_construction for c in built_in))
-            lines.append(f"Not counted as evidence: {len(built_in)} orderings hold by construction (they held in "
-                         f"{min(c.over_ranges for c in built_in):.0%} or more of the samples over the ranges, and can "
-                         f"only fail by chance or by a tie), because {'; and '.join(reasons)}.")
+            reasons = {}
+            for c in built_in:
+                reasons.setdefault(c.conclusion.by_construction, []).append(c)
+            why = "; ".join(f"{reason} ({len(group)} of them)" for reason, group in reasons.items())
+            lines.append(f"Not counted as evidence: {len(built_in)} conclusions hold by construction (they held in "
+                         f"{min(c.over_ranges for c in built_in):.0%} or more of the samples over the ranges; a failure "
+                         f"is a tie or chance), because {why}.")
         for d in self.delays:
             low, median, high = d.quantiles()
             lines.append(f"{d.spec.meaning[0].upper()}{d.spec.meaning[1:]} (median against median): "
-                         f"{_days_text(d.at_defaults)} at the defaults; over the ranges {_days_text(median)}, 90 % of "
-                         f"samples between {_days_text(low)} and {_days_text(high)} (more than half of the "
-                         f"{d.spec.arm} mice stay metastasis-free through follow-up in {d.free_fraction:.0%} of samples).")
+                         f"{_days_text(d.at_defaults)} at the defaults; over the {d.measured} samples in which the "
+                         f"{d.spec.reference} median is reached, a median of {_days_text(median)}, 90 % between "
+                         f"{_days_text(low)} and {_days_text(high)}. More than half of the {d.spec.arm} mice stay "
+                         f"metastasis-free through follow-up in {d.free_fraction:.0%} of all {self.n} samples.")
         if self.narrowed:
             lines.append(f"The range of {', '.join(self.narrowed)} is narrowed by the paper's own findings (see "
                          f"narrowed_by in the parameter file); {self.inside_narrowed} of the {self.n} samples fall "
@@ -387,6 +398,14 @@ def _days_text(days: float) -> str:
     if np.isnan(days):
         return "undefined (the reference median is not reached)"
     return "more than the follow-up" if np.isinf(days) else f"{days:.1f} days"
+
+
+def _arm(name: str, declared: DeclaredConclusions) -> Scenario:
+    """The scenario an arm of the conclusions file names, with chance on; errors name the file."""
+    try:
+        return load_scenario(name).with_changes(chance=True)
+    except InputError as error:
+        raise InputError(f"{declared.source}: arm '{name}': {error}") from None
 
 
 def check_robustness(
@@ -426,12 +445,17 @@ def check_robustness(
     n = check_size(n, "n (--n)", MAX_SAMPLES, ", the most range samples")
     mice = check_size(mice, "mice (--mice)", MAX_MICE, ", the most mice per arm and world")
     seed = check_seed(seed, "seed (--seed)")
-    arms = {name: load_scenario(name).with_changes(chance=True) for name in declared.arms}
+    arms = {name: _arm(name, declared) for name in declared.arms}
     if changes:
         arms = {name: s.with_changes(parameters=changes, where="changes (--set)") for name, s in arms.items()}
     first_name, first = next(iter(arms.items()))
     if any(s.model is not first.model for s in arms.values()) or first.model.detection_state is None:
         raise InputError(f"{declared.source}: every arm must be a scenario of one model with a metastasis readout")
+    for difference in declared.differences:
+        follow_up = min(arms[name].days for name in difference.arms)
+        if difference.day > follow_up:
+            raise InputError(f"{declared.source}: the difference of {difference.arm} and {difference.reference} is read "
+                             f"on day {difference.day:g}, after their follow-up of {follow_up:g} days")
     engine = choose_engine(engine, first)
     if engine == "numpy" and not kernel.available():
         print(f"tumorsim: robustness on the NumPy engine takes minutes (about 10 at the defaults on 2 cores); the "
@@ -459,7 +483,8 @@ def check_robustness(
         checks.append(ConclusionCheck(c, bool(holds[0]), float(holds[1:].mean()),
                                       tuple(labels[i] for i in np.flatnonzero(~holds[1:]) + 1), float(over.mean()),
                                       float(over[inside].mean()) if inside.any() else float("nan")))
-    delays = tuple(DelaySummary(d, float(local.delay(d)[0]), sampled.delay(d)) for d in declared.delays)
+    delays = tuple(DelaySummary(d, float(local.delay(d)[0]), sampled.delay(d), np.isinf(sampled.median[d.arm]))
+                   for d in declared.delays)
     narrowed = tuple(name for name in ranged if first.parameters[name].narrowed_range is not None)
     return Robustness(declared.title, declared.tie_days, declared.tie_fraction, n, mice, seed, engine, tuple(varied),
                       tuple(ranged), declared.schedule, narrowed, int(inside.sum()), tuple(checks), delays)

@@ -14,6 +14,7 @@ from sim import chance
 from sim.api import prepare
 from sim.batch import solve_batch
 from sim.cohort import simulate_cohort
+from sim.result import FATES
 from sim.robustness import _sampled, ranged_parameters
 from sim.solver import solve
 
@@ -360,3 +361,13 @@ def test_with_chance_the_papers_gaps_hold_for_any_seed(seed):
     knockout = cohorts["irf7-silenced-ifnar-ko"]
     assert knockout.survival().median <= silenced.survival().median - 2.0
     assert knockout.logrank_p(silenced) < 0.01
+
+
+def test_a_seed_without_chance_is_refused_instead_of_silently_ignored(cli):
+    """In the mean-field view every run is the same, so a seed would change nothing: say so."""
+    with pytest.raises(sim.InputError, match="seed picks a mouse's chance draws.*add chance=True"):
+        sim.run("irf7-restored", seed=3)
+    with pytest.raises(sim.InputError, match="add chance=True"):
+        sim.compare(["irf7-silenced", "irf7-restored"], seed=1)
+    assert_one_line_error(cli("run", "irf7-restored", "--seed", "3"), "--seed", "add --chance")
+    assert sim.run("irf7-restored", seed=3, chance=True, replicates=0).fate in FATES

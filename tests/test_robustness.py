@@ -80,7 +80,7 @@ def test_the_check_can_fail_the_sizes_of_protection_are_evidence_and_fail_somewh
     assert min(c.over_ranges for c in evidence) < REQUIRED  # not a check that passes whatever happens
     text = result.summary()
     assert f"of the {len(evidence)} conclusions that could fail" in text
-    assert "Not counted as evidence: 8 orderings hold by construction" in text
+    assert "Not counted as evidence: 8 conclusions hold by construction" in text
 
 
 def test_the_narrowed_pass_rate_uses_only_the_samples_inside_the_narrowed_range(checked):
@@ -113,7 +113,10 @@ def test_delays_are_reported_as_ranges_that_bracket_their_median(checked):
         low, median, high = delay.quantiles()
         assert 0 <= low <= median <= high
         assert 0 <= delay.free_fraction < 1
-    assert "90 % of samples between" in " ".join(checked[1].sentences())
+    text = " ".join(checked[1].sentences())
+    assert "90 % between" in text and "samples in which the irf7-silenced median is reached" in text
+    for delay in checked[1].delays:  # every sample counts towards the fraction free, not only the measured ones
+        assert delay.free_fraction >= np.mean(np.isinf(delay.values))
 
 
 def test_same_seed_same_numbers_and_another_seed_other_samples(checked):
@@ -153,11 +156,13 @@ def test_a_difference_compares_fractions_free_on_its_day_and_a_delay_its_medians
     assert worlds.holds(delay, 0.5, 0.05).tolist() == [True, False, False, True]
 
 
-def test_delay_quantiles_read_medians_beyond_follow_up_as_infinite():
-    summary = DelaySummary(DelaySpec("L", "E", "days"), INF, np.array([5.0, 10.0, INF, INF, NAN]))
+def test_delay_quantiles_read_medians_beyond_follow_up_as_infinite_and_count_every_sample_free():
+    """The last sample: both medians beyond follow-up, so no delay, but the arm's mice stayed free."""
+    summary = DelaySummary(DelaySpec("L", "E", "days"), INF, np.array([5.0, 10.0, INF, INF, NAN]),
+                           np.array([False, False, True, True, True]))
     low, median, high = summary.quantiles()
-    assert low == 5.0 and np.isinf(high)
-    assert summary.free_fraction == pytest.approx(0.4)
+    assert low == 5.0 and np.isinf(high) and summary.measured == 4
+    assert summary.free_fraction == pytest.approx(0.6)
 
 
 # --- the schedule's uncertainty -----------------------------------------------------------------------------
@@ -204,6 +209,7 @@ ORDERING = "[[conclusion]]\nearlier = 'a'\nlater = 'b'\nclaim = 'c'\n"
     ("conclusion = 5\n", "[[conclusion]]"),
     ("tie_days = 'x'\n[[conclusion]]\nearlier = 'a'\nlater = 'b'\nclaim = 'c'\n", "tie_days"),
     ("tie_fraction = 1.5\n" + ORDERING, "tie_fraction"),
+    ("[[conclusion]]\nearlier = 'a'\nlater = 'a'\nclaim = 'c'\n", "conclusion 1: 'earlier' and 'later' name the same arm"),
     (ORDERING + "[[difference]]\narm = 'a'\nreference = 'b'\nday = 60\nat_least = 40\nclaim = 'c'\nsource = 's'\n",
      "difference 1: 'at_least' is a difference of fractions"),
     (ORDERING + "[[difference]]\narm = 'a'\nreference = 'b'\nday = '60'\nat_least = 0.4\nclaim = 'c'\nsource = 's'\n",
@@ -227,7 +233,17 @@ def test_bad_conclusion_files_name_the_file_and_key(tmp_path, text, fragment):
 def test_an_unknown_arm_is_a_one_line_error(cli, tmp_path):
     path = tmp_path / "mine.toml"
     path.write_text("[[conclusion]]\nearlier = 'irf7-silenced'\nlater = 'irf7-restord'\nclaim = 'c'\n", encoding="utf-8")
-    assert_one_line_error(cli("robustness", "--conclusions", path, "--n", 8), "irf7-restord", "did you mean")
+    assert_one_line_error(cli("robustness", "--conclusions", path, "--n", 8), str(path), "arm 'irf7-restord'",
+                          "did you mean")
+
+
+def test_a_difference_read_after_the_follow_up_is_a_one_line_error(cli, tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text(ORDERING.replace("'a'", "'irf7-silenced'").replace("'b'", "'irf7-restored'")
+                    + "[[difference]]\narm = 'irf7-restored'\nreference = 'irf7-silenced'\nday = 600\nat_least = 0.4\n"
+                      "claim = 'c'\nsource = 's'\n", encoding="utf-8")
+    assert_one_line_error(cli("robustness", "--conclusions", path, "--n", 8), str(path), "day 600",
+                          "follow-up of 120 days")
 
 
 def test_the_shipped_file_is_the_default():
