@@ -25,7 +25,7 @@ import numpy as np
 
 from . import chance, kernel
 from .batch import BATCH_ATOL, BATCH_RTOL, solve_batch
-from .checks import check_seed, check_size
+from .checks import check_seed, check_size, check_tolerances
 from .errors import InputError
 from .fileio import Output, table_outputs, write_all
 from .parallel import check_workers, run_all
@@ -255,14 +255,13 @@ def choose_engine(engine: str, scenario: Scenario, option: str = "engine") -> st
     return "compiled" if kernel.available() and kernel.supports(scenario.model) else "numpy"
 
 
-def _solve_chunk(scenario: Scenario, chunk: dict[str, np.ndarray], rtol: float | None, atol: float | None,
+def _solve_chunk(scenario: Scenario, chunk: dict[str, np.ndarray], rtol: float, atol: float,
                  engine: str = "numpy", threads: int = 1, keys: np.ndarray | None = None) -> np.ndarray:
     """Metastasis and endpoint days, shape (2, mice), of one chunk of mice [day]; ``keys``: their chance keys."""
     if engine == "compiled":
-        days = kernel.solve(scenario, chunk, rtol=rtol or kernel.KERNEL_RTOL, atol=atol or kernel.KERNEL_ATOL,
-                            threads=threads, keys=keys)
+        days = kernel.solve(scenario, chunk, rtol=rtol, atol=atol, threads=threads, keys=keys)
         return np.stack(days)
-    outcome = solve_batch(scenario, chunk, rtol=rtol or BATCH_RTOL, atol=atol or BATCH_ATOL, keys=keys)
+    outcome = solve_batch(scenario, chunk, rtol=rtol, atol=atol, keys=keys)
     return np.stack([outcome.metastasis_day, outcome.endpoint_day])
 
 
@@ -328,6 +327,9 @@ def simulate_cohort(
     if not sampled:  # nothing varies: every mouse is the same, but still solved as a batch
         sampled = {"inoculum": np.full(n, scenario.parameters["inoculum"].value)}
     engine = choose_engine(engine, scenario)
+    defaults = (kernel.KERNEL_RTOL, kernel.KERNEL_ATOL) if engine == "compiled" else (BATCH_RTOL, BATCH_ATOL)
+    rtol, atol = check_tolerances(defaults[0] if rtol is None else rtol, defaults[1] if atol is None else atol,
+                                  ("rtol", "atol"))
     # each mouse's chance draws follow from the seed, the arm and its index alone, however the mice are split
     keys = chance.mouse_keys(seed, scenario.name, np.arange(n)) if scenario.chance else None
     if engine == "compiled" and executor is None:  # mice are independent: threads over all of them, no chunks

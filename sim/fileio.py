@@ -122,6 +122,8 @@ def _place_new(temporary: Path, output: Output) -> None:
 
 def write_all(outputs: Sequence[Output], overwrite: bool = False) -> None:
     """Write every output of one command, all or none (see the module docstring)."""
+    if not isinstance(overwrite, bool):
+        raise InputError(f"overwrite must be True or False, not {overwrite!r:.40}")
     outputs = [Output(Path(o.path), o.write, o.flag) for o in outputs]
     check_targets([(o.path, o.flag) for o in outputs], overwrite)
     temporaries: list[Path] = []

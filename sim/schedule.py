@@ -164,7 +164,14 @@ def _reject_overlaps(windows: Sequence[Window], where: str) -> None:
 def _required(entry: Mapping[str, Any], key: str, here: str) -> float:
     if key not in entry:
         raise InputError(f"{here}: missing key '{key}'")
-    return checked_number(entry[key], f"{here}: '{key}'")
+    return _unquoted_number(entry[key], f"{here}: '{key}'")
+
+
+def _unquoted_number(raw: Any, what: str) -> float:
+    """A number of a schedule entry: written without quotes (``day = 14``, not ``day = "14"``), finite, >= 0."""
+    if isinstance(raw, str):
+        raise InputError(f"{what} must be a number without quotes, not {raw!r:.40}")
+    return checked_number(raw, what)
 
 
 def _model_target(target: str | None, kind: str, model: Model, here: str) -> str:
@@ -190,7 +197,7 @@ def _dose_days(entry: Mapping[str, Any], here: str) -> list[float]:
             raise InputError(f"{here}: 'days' must be a non-empty list of days")
         if len(entry["days"]) > MAX_EVENTS:
             raise InputError(f"{here}: 'days' may list at most {MAX_EVENTS:,} doses, not {len(entry['days']):,}")
-        return [checked_number(d, f"{here}: 'days'") for d in entry["days"]]
+        return [_unquoted_number(d, f"{here}: 'days'") for d in entry["days"]]
     start, every, count = (_required(entry, k, here) for k in ("start", "every", "count"))
     if count != int(count) or count < 1 or every == 0:
         raise InputError(f"{here}: 'count' must be a whole number >= 1 and 'every' > 0")

@@ -70,6 +70,7 @@ from scipy import stats
 from .analysis import format_table
 from .api import prepare
 from .batch import solve_batch
+from .checks import check_tolerances
 from .errors import InputError
 from .parallel import Progress, process_pool, run_all
 from .scenarios import Scenario
@@ -279,8 +280,9 @@ def local_sensitivity(
     LocalSensitivity
         One entry per parameter, sorted by |S|, largest first.
     """
-    if not (math.isfinite(step) and 0 < step < 1):
-        raise InputError(f"the step must be a number between 0 and 1, not {step!r}")
+    if isinstance(step, (bool, str)) or not isinstance(step, (int, float)) or not (math.isfinite(step) and 0 < step < 1):
+        raise InputError(f"the step must be a number between 0 and 1, not {step!r:.40}")
+    rtol, atol = check_tolerances(rtol, atol, ("rtol", "atol"))
     base = _scenario(scenario, changes)
     names = [name for name, p in base.parameters.items() if p.value != 0]
     bounds = {}
@@ -560,6 +562,7 @@ def sobol_analysis(
         Solver tolerances of the batches.
     """
     n = check_base_samples(n, "n (--n)")
+    rtol, atol = check_tolerances(rtol, atol, ("rtol", "atol"))
     base = _scenario(scenario, changes)
     names = ranged_parameters(base)
     if not names:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import chance
+from .checks import check_tolerances
 from .errors import InputError, SolverError
 from .result import Result, time_grid
 from .scenarios import Scenario
@@ -29,10 +30,6 @@ DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-6
 NEGATIVE_SLACK = 1e3
 """Clipped negative excursions larger than NEGATIVE_SLACK * atol are a solver failure."""
-RTOL_RANGE = (1e-13, 0.1)
-ATOL_RANGE = (1e-14, 1e-2)
-"""Sensible tolerances: tighter ones cannot be met in double precision (the solver crawls), looser ones
-let a state of a few cells count as noise (a tolerance of 1e300 "finds" metastasis on day 23)."""
 MAX_EVALUATIONS = 500_000
 """Right-hand-side evaluations one run may take: the shipped scenarios need 1e3-1e4, 1e5 at rtol 1e-10.
 An input that drives the equations to extreme values would otherwise run for hours."""
@@ -223,17 +220,6 @@ def _threshold_event(names, state, threshold):
 
     crossing.direction = 1.0
     return crossing
-
-
-def check_tolerances(rtol: Any, atol: Any) -> tuple[float, float]:
-    """``rtol`` and ``atol`` as floats within RTOL_RANGE and ATOL_RANGE, else InputError naming them."""
-    checked = []
-    for name, raw, (low, high) in (("rtol", rtol, RTOL_RANGE), ("atol", atol, ATOL_RANGE)):
-        value = _number(raw)
-        if value is None or not low <= value <= high:
-            raise InputError(f"{name} (--{name}) must be a number from {low:g} to {high:g}, not {raw!r:.40}")
-        checked.append(value)
-    return checked[0], checked[1]
 
 
 def _number(raw: Any) -> float | None:

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 import sim
 from sim.cohort import simulate_cohort
 from sim.fileio import Output, write_all
+from sim.scenarios import SCENARIO_DIR
 
 TUMORSIM = [sys.executable, "-m", "sim"]
 
@@ -446,3 +447,49 @@ def test_a_file_that_appears_while_writing_is_never_replaced_without_force(tmp_p
         write_all([Output(target, write_while_another_program_creates_the_target, "--csv")], overwrite=False)
     assert target.read_text(encoding="utf-8") == "theirs\n"
     assert [p.name for p in tmp_path.iterdir()] == ["race.csv"]
+
+
+# --- issue 19: silently wrong results -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tolerances", [{"rtol": -1}, {"rtol": 1e308}, {"rtol": float("nan")}, {"atol": -1.0},
+                                        {"atol": float("inf")}, {"rtol": "1e-6"}, {"rtol": True}])
+def test_a_cohort_refuses_tolerances_it_would_have_read_as_the_default_or_used_silently(tolerances):
+    """``rtol or default`` turned 0 into the default and accepted -1 and 1e308, which changed the answer."""
+    name = next(iter(tolerances))
+    with pytest.raises(sim.InputError, match=f"^{name} must be a number from"):
+        simulate_cohort("ifn-dosed", 10, 0, **tolerances)
+
+
+@pytest.mark.parametrize("call", ["local", "sobol"])
+@pytest.mark.parametrize("bad", [float("nan"), -1e-6, float("inf"), 0.5])
+def test_sensitivity_analyses_refuse_bad_tolerances(call, bad):
+    from sim.sensitivity import local_sensitivity, sobol_analysis
+
+    with pytest.raises(sim.InputError, match="rtol must be a number from"):
+        if call == "local":
+            local_sensitivity("irf7-silenced", rtol=bad, workers=1)
+        else:
+            sobol_analysis("irf7-restored", n=8, rtol=bad, workers=1)
+
+
+@pytest.mark.parametrize("overwrite", ["no", "yes", 0, 1, None])
+def test_overwrite_takes_only_true_or_false(tmp_path, overwrite):
+    cohort = simulate_cohort("irf7-silenced", 5, 0, engine="numpy", workers=1)
+    path = tmp_path / "mice.csv"
+    cohort.to_csv(path)
+    before = path.read_bytes()
+    with pytest.raises(sim.InputError, match="overwrite must be True or False"):
+        cohort.to_csv(path, overwrite=overwrite)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(("entry", "key"), [('event = "resection"\nday = "14"', "'day'"),
+                                            ('event = "ifn-dose"\namount = "1e5"\nstart = 1\nevery = 3\ncount = 2',
+                                             "'amount'"),
+                                            ('event = "ifn-dose"\namount = 1e5\ndays = [1, "4"]', "'days'")])
+def test_a_quoted_number_in_a_schedule_is_refused_with_its_file_and_key(cli, tmp_path, entry, key):
+    text = (SCENARIO_DIR / "irf7-silenced.toml").read_text(encoding="utf-8").split("[[schedule]]")[0]
+    path = tmp_path / "mine.toml"
+    path.write_text(text + "[[schedule]]\n" + entry + "\n", encoding="utf-8")
+    assert_one_line_error(cli("run", path), str(path), key, "without quotes")
