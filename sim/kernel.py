@@ -6,8 +6,9 @@ time: sympy's common-subexpression elimination and code printer turn them
 into Python source, which is completed with the integrator of
 ``sim/_kernel_template.py`` and written to a cache directory
 (``$TUMORSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/tumorsim``, else
-``~/.cache/tumorsim``) under a name keyed by a hash of that source and of the
-numba and Python versions. numba compiles it with ``cache=True``, in a
+``~/.cache/tumorsim``; never a folder another user can write to, see
+``cache_dir``) under a name keyed by a hash of that source and of the
+numba and Python versions, and imported only if it holds exactly that source. numba compiles it with ``cache=True``, in a
 separate process, so the compilation (about half a minute) happens once per
 machine and every process runs the same cached machine code; it is announced
 by one line on stderr.
@@ -29,6 +30,7 @@ import hashlib
 import importlib.util
 import math
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -72,18 +74,66 @@ def supports(model: Model) -> bool:
 
 
 def cache_dir() -> Path:
-    """Where generated and compiled kernels are kept (created if missing)."""
+    """Where generated and compiled kernels are kept: created if missing, and only a folder no other user can write.
+
+    ``$TUMORSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/tumorsim``, else ``~/.cache/tumorsim``; if that cannot be made
+    or is unsafe, ``$TMPDIR/tumorsim-cache-<uid>`` if it is this user's own; else a fresh private temporary
+    folder (compiling again in this process's lifetime). Python imports what it finds there, so a folder that
+    another user can write to (or, in the shared temporary folder, that another user owns) is never used.
+    """
+    for candidate, must_own in ((_chosen_cache(), False), (_shared_tmp_cache(), True)):
+        if candidate is None:
+            continue
+        try:
+            candidate.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError:
+            continue
+        problem = _unsafe(candidate, must_own)
+        if problem is None:
+            return candidate
+        print(f"tumorsim: not using the kernel cache {candidate}: {problem}", file=sys.stderr, flush=True)
+    return _private_cache()
+
+
+def _chosen_cache() -> Path | None:
     if os.environ.get("TUMORSIM_CACHE_DIR"):
-        base = Path(os.environ["TUMORSIM_CACHE_DIR"])
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tumorsim"
+        return Path(os.environ["TUMORSIM_CACHE_DIR"])
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "tumorsim"
     try:
-        base.mkdir(parents=True, exist_ok=True)
-        return base
-    except OSError:  # a read-only home: still work, compiling once per boot instead of once per machine
-        fallback = Path(tempfile.gettempdir()) / f"tumorsim-cache-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
-        fallback.mkdir(parents=True, exist_ok=True)
-        return fallback
+        return Path.home() / ".cache" / "tumorsim"
+    except (RuntimeError, KeyError):  # no HOME and no password entry
+        return None
+
+
+def _shared_tmp_cache() -> Path:
+    return Path(tempfile.gettempdir()) / f"tumorsim-cache-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+
+
+@cache
+def _private_cache() -> Path:
+    """A fresh folder only this user can enter, for this process (numba compiles into it again)."""
+    return Path(tempfile.mkdtemp(prefix="tumorsim-private-cache-"))
+
+
+def _unsafe(directory: Path, must_own: bool) -> str | None:
+    """Why code in ``directory`` (or its numba ``__pycache__``) could be planted by another user; None if it cannot."""
+    if not hasattr(os, "getuid"):  # Windows: per-user folders, no POSIX modes to check
+        return None
+    for folder in (directory, directory / "__pycache__"):
+        try:
+            info = os.lstat(folder)
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            return f"cannot inspect it ({error.strerror})"
+        if not stat.S_ISDIR(info.st_mode):
+            return f"{folder} is not a plain folder"
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return f"{folder} is writable by other users"
+        if must_own and info.st_uid != os.getuid():
+            return f"{folder} belongs to another user"
+    return None
 
 
 def equations_source(model: Model | str) -> tuple[str, bool]:
@@ -293,6 +343,13 @@ def module_source(model: Model | str) -> str:
     return f"{head}{_MARKER}\n{equations}{_END_MARKER}{tail}"
 
 
+def kernel_file(model_name: str, numba_version: str) -> tuple[str, str]:
+    """The cache file name of a model's kernel and the source it must hold (the name is keyed by a hash of both)."""
+    source = module_source(model_name)
+    key = hashlib.sha256(f"{source}\n{numba_version}\n{sys.version}".encode()).hexdigest()[:16]
+    return f"kernel_{model_name}_{key}.py", source
+
+
 @cache
 def compiled(model_name: str):
     """The compiled kernel module of a model: generated, written and compiled once per machine."""
@@ -300,12 +357,19 @@ def compiled(model_name: str):
         import numba
     except ImportError:
         raise InputError(f"the compiled cohort engine needs numba: {INSTALL}") from None
-    source = module_source(model_name)
-    key = hashlib.sha256(f"{source}\n{numba.__version__}\n{sys.version}".encode()).hexdigest()[:16]
+    name, source = kernel_file(model_name, numba.__version__)
     directory = cache_dir()
-    path = directory / f"kernel_{model_name}_{key}.py"
-    if not path.exists():
-        _write_atomically(path, source)
+    path = directory / name
+    if _read(path) != source:  # missing, truncated or changed: never import it, write what it must hold
+        try:
+            path.with_suffix(".compiled").unlink(missing_ok=True)
+            _write_atomically(path, source)
+        except OSError as error:  # a read-only cache: compile in a private one instead
+            print(f"tumorsim: cannot write the kernel cache {directory} ({error.strerror}); compiling in a private "
+                  "temporary folder", file=sys.stderr, flush=True)
+            directory = _private_cache()
+            path = directory / path.name
+            _write_atomically(path, source)
     marker = path.with_suffix(".compiled")
     if not marker.exists():
         print(f"tumorsim: compiling the cohort engine for model '{model_name}' (once per machine; cached in "
@@ -319,6 +383,14 @@ def compiled(model_name: str):
             raise InputError(f"compiling the cohort engine failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
         _write_atomically(marker, "")
     return _load(path)
+
+
+def _read(path: Path) -> str | None:
+    """The text of ``path``; None if it is missing, unreadable or not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _load(path: Path):

@@ -5,8 +5,10 @@ Timing is the benchmark's job (benchmarks/cohort_speed.py); these tests check re
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -177,3 +179,64 @@ def test_compilation_is_announced_once_and_cached_on_disk(fast, tmp_path):
     assert second.stderr == ""
     assert first.stdout == second.stdout
     assert list(tmp_path.glob("kernel_irf7_*.py")) and list(tmp_path.glob("__pycache__/*.nbi"))
+
+
+# --- issue 19: the kernel cache never imports code another user could have planted ---------------------------
+
+PLANTED = "import pathlib; pathlib.Path({marker!r}).write_text('planted code ran')\n"
+COHORT = "from sim.cohort import simulate_cohort; print(simulate_cohort('irf7-silenced', 20, 1, engine='compiled').n)"
+
+
+def _plant(folder: Path, marker: Path) -> Path:
+    """A kernel file of the right name, with code that leaves ``marker``, marked as compiled."""
+    import numba
+
+    name, _ = kernel.kernel_file("irf7", numba.__version__)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(PLANTED.format(marker=str(marker)), encoding="utf-8")
+    (folder / name).with_suffix(".compiled").write_text("", encoding="utf-8")
+    return folder / name
+
+
+def _cohort_in_a_process(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", COHORT], capture_output=True, text=True, timeout=600,
+                          env={"PATH": "/usr/bin:/bin", **env})
+
+
+def test_a_kernel_planted_in_a_cache_others_can_write_is_never_imported(fast, tmp_path):
+    shared, marker = tmp_path / "shared-cache", tmp_path / "marker"
+    _plant(shared, marker)
+    shared.chmod(0o777)
+    done = _cohort_in_a_process({"TUMORSIM_CACHE_DIR": str(shared)})
+    assert done.returncode == 0 and done.stdout.strip() == "20", done.stderr
+    assert not marker.exists()
+    assert f"not using the kernel cache {shared}" in done.stderr and "writable by other users" in done.stderr
+
+
+def test_a_kernel_file_that_differs_from_its_source_is_never_imported_and_is_healed(fast, tmp_path):
+    import numba
+
+    cache, marker = tmp_path / "own-cache", tmp_path / "marker"
+    planted = _plant(cache, marker)
+    cache.chmod(0o700)
+    done = _cohort_in_a_process({"TUMORSIM_CACHE_DIR": str(cache)})
+    assert done.returncode == 0 and done.stdout.strip() == "20", done.stderr
+    assert not marker.exists()
+    assert planted.read_text(encoding="utf-8") == kernel.kernel_file("irf7", numba.__version__)[1]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a folder to another user needs root")
+def test_a_kernel_planted_by_another_user_in_the_temporary_fallback_is_never_imported(fast, tmp_path):
+    """HOME's cache cannot be made, so the cache falls back to $TMPDIR/tumorsim-cache-<uid>, which another user made."""
+    temporary, marker = tmp_path / "tmp", tmp_path / "marker"
+    fallback = temporary / f"tumorsim-cache-{os.getuid()}"
+    _plant(fallback, marker)
+    for path in (fallback, *fallback.iterdir()):
+        os.chown(path, 65534, 65534)
+    fallback.chmod(0o755)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("", encoding="utf-8")
+    done = _cohort_in_a_process({"TMPDIR": str(temporary), "XDG_CACHE_HOME": str(blocked)})
+    assert done.returncode == 0 and done.stdout.strip() == "20", done.stderr
+    assert not marker.exists()
+    assert "belongs to another user" in done.stderr
