@@ -222,10 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--force", action="store_true", help="replace the output file if it exists")
 
     figures = _command(commands, "figures", "regenerate the whole figure gallery (runs every experiments/ script)",
-                       ["tumorsim figures --out figures"],
+                       ["tumorsim figures --out figures --force"],
                        "Needs the source checkout (git clone, then pip install -e .): the scripts are not installed.")
     figures.add_argument("--out", default="figures", help="folder for the figures (default: figures/)")
     figures.add_argument("--workers", help="scripts to run at once (default 2)")
+    figures.add_argument("--force", action="store_true", help="replace figures that already exist")
 
     cohort = _command(commands, "cohort", "virtual cohorts: metastasis-free survival of N mice per scenario",
                       ["tumorsim cohort irf7-silenced irf7-restored ifn-dosed",
@@ -664,7 +665,7 @@ def _export(args: argparse.Namespace) -> str:
 def _figures(args: argparse.Namespace) -> str:
     from .figures import build_figures
 
-    written, seconds = build_figures(Path(args.out), workers=_workers(args.workers) or 2)
+    written, seconds = build_figures(Path(args.out), workers=_workers(args.workers) or 2, overwrite=args.force)
     names = sorted({p.stem for p in written})
     return "\n".join([f"Wrote {len(written)} files ({len(names)} figures, PNG and SVG) to {args.out} in {seconds:.0f} s:",
                       *[f"  {name}" for name in names]])

@@ -57,18 +57,22 @@ def check_figure_path(path: Path, flag: str) -> None:
 
 def check_targets(targets: Sequence[tuple[Path, str]], overwrite: bool) -> None:
     """Refuse, naming the flag, any target tumorsim must not write (see the module docstring)."""
-    seen: dict[Path, str] = {}
+    seen: dict[object, str] = {}
     for path, flag in targets:
-        key = Path(os.path.abspath(path))
-        if key in seen:
-            raise InputError(f"{flag}: {path} is also the output of {seen[key]}; give each output its own file")
-        seen[key] = flag
         try:
             info = os.lstat(path)
         except FileNotFoundError:
             info = None
         except OSError as exc:
             raise InputError(f"{flag}: cannot use {path}: {exc.strerror}") from None
+        # the same file however it is reached: through a symbolic-linked folder, '..', or a hard link
+        keys = [Path(os.path.realpath(path.parent if str(path.parent) else ".")) / path.name]
+        if info is not None:
+            keys.append((info.st_dev, info.st_ino))
+        for key in keys:
+            if key in seen:
+                raise InputError(f"{flag}: {path} is also the output of {seen[key]}; give each output its own file")
+            seen[key] = flag
         if info is not None:
             if not stat.S_ISREG(info.st_mode):
                 kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a symbolic link" if stat.S_ISLNK(info.st_mode) \

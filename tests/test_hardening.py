@@ -493,3 +493,72 @@ def test_a_quoted_number_in_a_schedule_is_refused_with_its_file_and_key(cli, tmp
     path = tmp_path / "mine.toml"
     path.write_text(text + "[[schedule]]\n" + entry + "\n", encoding="utf-8")
     assert_one_line_error(cli("run", path), str(path), key, "without quotes")
+
+
+# --- issue 19: data loss ------------------------------------------------------------------------------------
+
+
+def _one_script(monkeypatch, *extra: Path) -> None:
+    from sim import figures
+
+    monkeypatch.setattr(figures, "experiment_scripts", lambda: [*extra, figures.EXPERIMENTS / "line_66cl4.py"])
+
+
+def test_figures_refuse_to_replace_a_users_file_without_force_before_any_script_runs(tmp_path, monkeypatch):
+    from sim import figures
+    from sim.figures import build_figures
+
+    _one_script(monkeypatch)
+    mine = tmp_path / "line_66cl4.png"
+    mine.write_bytes(b"my own figure")
+    ran = []
+    with monkeypatch.context() as spy:
+        spy.setattr(figures, "_run_script", lambda script, out: ran.append(script))
+        with pytest.raises(sim.InputError, match="line_66cl4.png already exists; pass --force"):
+            build_figures(tmp_path, progress=False)
+    assert ran == []  # refused before any script ran
+    assert mine.read_bytes() == b"my own figure" and sorted(p.name for p in tmp_path.iterdir()) == ["line_66cl4.png"]
+    written, _ = build_figures(tmp_path, progress=False, overwrite=True)
+    assert mine in written and mine.read_bytes() != b"my own figure"
+
+
+def test_figures_never_move_a_figure_into_a_folder_of_its_name(tmp_path, monkeypatch):
+    from sim.figures import build_figures
+
+    _one_script(monkeypatch)
+    (tmp_path / "line_66cl4.svg").mkdir()
+    with pytest.raises(sim.InputError, match="line_66cl4.svg is a folder"):
+        build_figures(tmp_path, progress=False, overwrite=True)
+    assert list((tmp_path / "line_66cl4.svg").iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["line_66cl4.svg"]
+
+
+def test_a_failed_figures_build_leaves_every_existing_figure_byte_identical(tmp_path, monkeypatch):
+    from sim.figures import build_figures
+
+    broken = tmp_path / "scripts" / "broken.py"
+    broken.parent.mkdir()
+    broken.write_text("raise SystemExit('this figure fails')\n", encoding="utf-8")
+    _one_script(monkeypatch, broken)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "line_66cl4.png").write_bytes(b"the old figure")
+    with pytest.raises(sim.InputError, match="broken.py failed: this figure fails"):
+        build_figures(out, progress=False, overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == ["line_66cl4.png"]
+    assert (out / "line_66cl4.png").read_bytes() == b"the old figure"
+
+
+def test_two_outputs_reaching_one_file_through_a_linked_folder_or_a_hard_link_are_refused(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    (tmp_path / "real" / "mine.csv").write_text("the user's data", encoding="utf-8")
+    os.link(tmp_path / "real" / "mine.csv", tmp_path / "real" / "also-mine.csv")
+    write = lambda path: path.write_text("x", encoding="utf-8")  # noqa: E731
+    for first, second in ((tmp_path / "real" / "a.csv", tmp_path / "link" / "a.csv"),
+                          (tmp_path / "real" / "mine.csv", tmp_path / "link" / ".." / "real" / "mine.csv"),
+                          (tmp_path / "real" / "mine.csv", tmp_path / "real" / "also-mine.csv")):
+        with pytest.raises(sim.InputError, match="is also the output of --csv"):
+            write_all([Output(first, write, "--csv"), Output(second, write, "--json")], overwrite=True)
+    assert (tmp_path / "real" / "mine.csv").read_text(encoding="utf-8") == "the user's data"
+    assert not (tmp_path / "real" / "a.csv").exists()
