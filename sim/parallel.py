@@ -21,13 +21,21 @@ from typing import Any, TextIO
 from .errors import InputError
 
 
+def max_workers() -> int:
+    """Most workers of a local pool: four per core. More only add memory (each process holds ~100 MB)."""
+    return 4 * (os.cpu_count() or 1)
+
+
 def check_workers(workers: Any, flag: str = "--workers") -> int | None:
-    """``workers`` as a whole number >= 1 (None: one per core)."""
+    """``workers`` as a whole number from 1 to ``max_workers()`` (None: one per core)."""
     if workers is None:
         return None
     text = str(workers).strip()
     if isinstance(workers, bool) or not (text.isascii() and text.isdigit()) or int(text) < 1:
-        raise InputError(f"{flag} must be a whole number >= 1, not {workers!r}")
+        raise InputError(f"{flag} must be a whole number >= 1, not {workers!r:.40}")
+    if int(text) > max_workers():
+        raise InputError(f"{flag} = {int(text):,} is more than {max_workers()}, four per core of this machine: more "
+                         "workers only add memory; to use more machines, pass an executor (see the README)")
     return int(text)
 
 

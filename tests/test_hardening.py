@@ -562,3 +562,13 @@ def test_two_outputs_reaching_one_file_through_a_linked_folder_or_a_hard_link_ar
             write_all([Output(first, write, "--csv"), Output(second, write, "--json")], overwrite=True)
     assert (tmp_path / "real" / "mine.csv").read_text(encoding="utf-8") == "the user's data"
     assert not (tmp_path / "real" / "a.csv").exists()
+
+
+@pytest.mark.parametrize("argv", [["cohort", "irf7-silenced"], ["robustness"], ["sensitivity", "irf7-restored", "--global"],
+                                  ["sweep", "irf7-silenced", "--parameter", "nk_kill", "--from", "1e-7", "--to", "2e-7"],
+                                  ["figures"]])
+def test_workers_are_bounded_before_any_process_starts(cli, argv):
+    """48 workers on 2 cores started 51 processes and took 4.8 GB."""
+    from sim.parallel import max_workers
+
+    assert_one_line_error(cli(*argv, "--workers", str(max_workers() + 1)), "--workers", "four per core")
