@@ -14,6 +14,8 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from typing import Any, TextIO
@@ -104,7 +106,8 @@ def process_pool(count: int) -> Iterator[ProcessPoolExecutor]:
     ``if __name__ == "__main__":`` guard.
     """
     with _script_hidden():
-        pool = ProcessPoolExecutor(max_workers=count, mp_context=_CONTEXT, initializer=_worker_signals)
+        pool = ProcessPoolExecutor(max_workers=count, mp_context=_CONTEXT, initializer=_worker_signals,
+                                   initargs=(os.getpid(),))
         try:
             yield pool
         except BaseException:
@@ -140,11 +143,38 @@ _CONTEXT = multiprocessing.get_context("forkserver" if "forkserver" in multiproc
 locks (numpy's, a caller's thread pool): forking those can deadlock a worker."""
 
 
-def _worker_signals() -> None:
+def _worker_signals(parent: int) -> None:
     """Ctrl-C reaches the whole process group: only the parent handles it (and stops the workers);
-    SIGTERM, which the parent sends to stop a worker, ends it at once."""
+    SIGTERM, which the parent sends to stop a worker, ends it at once; and a worker whose parent (the
+    process that started the pool) has died, however (SIGKILL and SIGHUP included), ends within a second."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_watch_parent, args=(parent,), name="tumorsim-parent-watch", daemon=True).start()
+
+
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        if not _running(parent):
+            os._exit(1)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not ended (a zombie, dead but not yet reaped, has ended)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):  # no /proc (macOS): kill(pid, 0) is all there is
+        return True
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

@@ -572,3 +572,54 @@ def test_workers_are_bounded_before_any_process_starts(cli, argv):
     from sim.parallel import max_workers
 
     assert_one_line_error(cli(*argv, "--workers", str(max_workers() + 1)), "--workers", "four per core")
+
+
+# --- issue 19: no orphaned workers -------------------------------------------------------------------------
+
+
+def _alive_in_session(session: int) -> list[int]:
+    """Processes of a session that are still running (zombies, waiting to be reaped, count as ended)."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            alive.append(int(entry.name))
+    return alive
+
+
+POOLED = {
+    "cohort": ["cohort", "irf7-restored", "ifn-dosed", "--engine", "numpy", "--n", "40000", "--workers", "2"],
+    "sweep": ["sweep", "ifn-dosed", "--parameter", "nk_kill", "--from", "1e-7", "--to", "6e-7", "--steps", "400",
+              "--n", "200", "--workers", "2"],
+    "sobol": ["sensitivity", "irf7-restored", "--global", "--n", "4096", "--workers", "2"],
+    "robustness": ["robustness", "--engine", "numpy", "--n", "64", "--workers", "2"],
+}
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc (Linux)")
+@pytest.mark.parametrize("command", POOLED)
+def test_workers_end_within_seconds_when_their_parent_is_killed(command):
+    """SIGKILL leaves the parent no chance to stop its pool: each worker must notice on its own."""
+    parent = subprocess.Popen([*TUMORSIM, *POOLED[command]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        for _ in range(600):  # until the pool's workers run (the parent, the forkserver and two workers)
+            if len(_alive_in_session(parent.pid)) >= 4 or parent.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert parent.poll() is None and len(_alive_in_session(parent.pid)) >= 4, "the pool never started"
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        for _ in range(50):  # 5 s
+            if not _alive_in_session(parent.pid):
+                break
+            time.sleep(0.1)
+        assert _alive_in_session(parent.pid) == []
+    finally:
+        for pid in _alive_in_session(parent.pid):
+            os.kill(pid, signal.SIGKILL)
