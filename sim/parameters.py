@@ -15,6 +15,8 @@ the range moves with it by the same factor.
 from __future__ import annotations
 
 import math
+import os
+import stat
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -161,14 +163,25 @@ MAX_FILE_BYTES = 1_000_000
 def read_toml(path: Path) -> dict[str, Any]:
     """Read a TOML file; a missing, unreadable, oversized, non-UTF-8 or malformed file raises InputError naming it."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        # without blocking: a FIFO with no writer would otherwise wait forever in open()
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a TOML file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    info = os.fstat(descriptor)
+    problem = ("is a folder, not a TOML file" if stat.S_ISDIR(info.st_mode)
+               else "is not a regular file (a pipe, device or socket); give a TOML file" if not stat.S_ISREG(info.st_mode)
+               else f"larger than {MAX_FILE_BYTES:,} bytes; is it really a tumorsim TOML file?"
+               if info.st_size > MAX_FILE_BYTES else None)  # all refused before reading
+    if problem:
+        os.close(descriptor)
+        raise InputError(f"{path}: {problem}")
+    with os.fdopen(descriptor, "rb") as handle:
+        try:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     if len(raw) > MAX_FILE_BYTES:
         raise InputError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes; is it really a tumorsim TOML file?")
     try:

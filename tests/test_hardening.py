@@ -623,3 +623,54 @@ def test_workers_end_within_seconds_when_their_parent_is_killed(command):
     finally:
         for pid in _alive_in_session(parent.pid):
             os.kill(pid, signal.SIGKILL)
+
+
+# --- issue 19: hangs ----------------------------------------------------------------------------------------
+
+
+def _fifo_cases(tmp_path: Path) -> dict[str, list[str]]:
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    scenario = tmp_path / "mine.toml"
+    scenario.write_text(f'parameter_file = "{fifo.name}"\n'
+                        + (SCENARIO_DIR / "irf7-silenced.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    return {"scenario": ["run", str(fifo)], "parameter file": ["run", str(scenario)],
+            "conclusions": ["robustness", "--conclusions", str(fifo)], "spec": ["patients", "--spec", str(fifo)]}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.parametrize("case", ["scenario", "parameter file", "conclusions", "spec"])
+def test_a_named_pipe_given_as_a_file_is_refused_instead_of_waited_on(tmp_path, case):
+    """Opening a FIFO with no writer blocked forever; now it is refused at once (a 60 s timeout fails the test)."""
+    done = subprocess.run([*TUMORSIM, *_fifo_cases(tmp_path)[case]], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pipe.toml" in lines[0] and "is not a regular file" in lines[0], done.stderr
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    """The size is checked from the file's metadata: read() is never called on a file over the limit."""
+    from sim import parameters
+
+    big = tmp_path / "big.toml"
+    big.write_text("# " + "x" * (parameters.MAX_FILE_BYTES + 10) + "\n", encoding="utf-8")
+    monkeypatch.setattr(parameters.os, "fdopen", _no_read_fdopen)
+    with pytest.raises(sim.InputError, match=f"{big}: larger than"):
+        parameters.read_toml(big)
+
+
+def _no_read_fdopen(descriptor, mode):
+    class Handle:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            os.close(descriptor)
+
+        def fileno(self):
+            return descriptor
+
+        def read(self, size=-1):
+            raise AssertionError("an oversized file was read")
+
+    return Handle()
