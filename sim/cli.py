@@ -345,6 +345,10 @@ def _with_unit(value: float, unit: str) -> str:
 def _check_outputs(args: argparse.Namespace) -> None:
     """Refuse bad, clashing or existing output paths before any work is done or any file written."""
     targets = []
+    for flag in ("plot", "csv"):
+        given = getattr(args, flag, None)
+        if given is not None and not str(given).strip():
+            raise InputError(f"--{flag} needs a file name, not an empty one")
     if getattr(args, "plot", None):
         check_figure_path(Path(args.plot), "--plot")
         targets.append((Path(args.plot), "--plot"))

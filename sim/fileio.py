@@ -51,6 +51,8 @@ class Output:
 
 def check_figure_path(path: Path, flag: str) -> None:
     """Raise InputError unless ``path`` ends in a figure format tumorsim writes."""
+    if path.name.lower() in FIGURE_SUFFIXES:  # ".png" alone is a hidden file's name, not a suffix
+        raise InputError(f"{flag}: {path} needs a file name before its suffix, for example figure{path.name}")
     if path.suffix.lower() not in FIGURE_SUFFIXES:
         raise InputError(f"{flag}: {path} must end in one of {', '.join(FIGURE_SUFFIXES)}")
 

@@ -674,3 +674,15 @@ def _no_read_fdopen(descriptor, mode):
             raise AssertionError("an oversized file was read")
 
     return Handle()
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["run", "irf7-silenced", "--csv", ""], "--csv needs a file name"),
+    (["cohort", "irf7-silenced", "--n", "5", "--csv", " "], "--csv needs a file name"),
+    (["run", "irf7-silenced", "--plot", ""], "--plot needs a file name"),
+    (["run", "irf7-silenced", "--plot", ".png"], "needs a file name before its suffix, for example figure.png"),
+    (["compare", "irf7-silenced", "irf7-restored", "--plot", "out/.svg"], "for example figure.svg"),
+])
+def test_an_empty_or_suffix_only_output_name_is_one_clear_line(cli, argv, fragment):
+    """`--csv ""` was silently ignored and `--plot .png` said it "must end in .png"."""
+    assert_one_line_error(cli(*argv), fragment)
