@@ -602,9 +602,11 @@ POOLED = {
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc (Linux)")
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGHUP"])
 @pytest.mark.parametrize("command", POOLED)
-def test_workers_end_within_seconds_when_their_parent_is_killed(command):
-    """SIGKILL leaves the parent no chance to stop its pool: each worker must notice on its own."""
+def test_workers_end_within_seconds_when_their_parent_is_killed(command, how):
+    """SIGKILL leaves the parent no chance to stop its pool, and SIGHUP (a closed terminal) ends it without
+    the Ctrl-C path: each worker must notice on its own."""
     parent = subprocess.Popen([*TUMORSIM, *POOLED[command]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     try:
@@ -613,7 +615,7 @@ def test_workers_end_within_seconds_when_their_parent_is_killed(command):
                 break
             time.sleep(0.1)
         assert parent.poll() is None and len(_alive_in_session(parent.pid)) >= 4, "the pool never started"
-        os.kill(parent.pid, signal.SIGKILL)
+        os.kill(parent.pid, getattr(signal, how))
         parent.wait()
         for _ in range(50):  # 5 s
             if not _alive_in_session(parent.pid):
