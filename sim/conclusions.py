@@ -70,11 +70,21 @@ class Conclusion:
 
 
 @dataclass(frozen=True)
-class Difference:
-    """``arm``'s fraction metastasis-free on ``day`` [day] exceeds ``reference``'s by at least ``at_least``."""
+class _AgainstReference:
+    """A conclusion about ``arm`` measured against ``reference``."""
 
     arm: str
     reference: str
+
+    @property
+    def arms(self) -> tuple[str, str]:
+        return self.arm, self.reference
+
+
+@dataclass(frozen=True)
+class Difference(_AgainstReference):
+    """``arm``'s fraction metastasis-free on ``day`` [day] exceeds ``reference``'s by at least ``at_least``."""
+
     day: float
     at_least: float
     claim: str
@@ -82,32 +92,22 @@ class Difference:
     by_construction: str = ""
 
     @property
-    def arms(self) -> tuple[str, str]:
-        return self.arm, self.reference
-
-    @property
     def label(self) -> str:
         return f"{self.arm} free on day {self.day:g}: at least {self.at_least:g} more than {self.reference}"
 
 
 @dataclass(frozen=True)
-class DelaySpec:
+class DelaySpec(_AgainstReference):
     """A delay: ``arm``'s median metastasis day minus ``reference``'s [day], reported over the ranges.
 
     With ``at_least`` [day] it is also a conclusion: the delay is at least that long.
     """
 
-    arm: str
-    reference: str
     meaning: str
     at_least: float | None = None
     claim: str = ""
     source: str = ""
     by_construction: str = ""
-
-    @property
-    def arms(self) -> tuple[str, str]:
-        return self.arm, self.reference
 
     @property
     def label(self) -> str:
